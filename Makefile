@@ -1,0 +1,19 @@
+# The README names these targets; each is a thin wrapper.
+GO ?= go
+BINDIR ?= $(shell $(GO) env GOPATH)/bin
+TOOLS := httpok memmon crashmail crashmailbatch fatalmailbatch crashsms
+
+.PHONY: test build install demo bench
+
+# Every test, including the integration tests under a real supervisord.
+test:
+	./scripts/need-supervisor
+	$(GO) vet ./...
+	$(GO) test -race -timeout 15m ./...
+
+build:
+	mkdir -p bin
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/ $(addprefix ./cmd/,$(TOOLS))
+
+install:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BINDIR)/ $(addprefix ./cmd/,$(TOOLS))
