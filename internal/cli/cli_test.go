@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/superlance-go/superlance/notify"
 )
 
 type grammar struct {
@@ -74,7 +76,7 @@ func TestSecret(t *testing.T) {
 	env := []string{"PW=fromenv"}
 	for _, tt := range []struct {
 		name, direct, envName, file, want string
-		wantErr                            bool
+		wantErr                           bool
 	}{
 		{"direct", "d", "", "", "d", false},
 		{"env", "", "PW", "", "fromenv", false},
@@ -88,5 +90,67 @@ func TestSecret(t *testing.T) {
 		if got != tt.want || (err != nil) != tt.wantErr {
 			t.Errorf("%s: got %q, %v; want %q, error %v", tt.name, got, err, tt.want, tt.wantErr)
 		}
+	}
+}
+
+func TestSMTPAddr(t *testing.T) {
+	for _, tt := range []struct {
+		in       string
+		implicit bool
+		want     string
+		wantErr  bool
+	}{
+		{"localhost", false, "localhost:25", false},
+		{"localhost", true, "localhost:465", false},
+		{"mail.example.com:2525", false, "mail.example.com:2525", false},
+		{"[::1]", false, "[::1]:25", false},
+		{"[::1]:587", false, "[::1]:587", false},
+		{"", false, "", true},
+		{":25", false, "", true},
+	} {
+		got, err := SMTPAddr(tt.in, tt.implicit)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("SMTPAddr(%q, %v) = %q, %v; want %q, error %v", tt.in, tt.implicit, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestSMTPFlagsTransport(t *testing.T) {
+	env := []string{"PW=secret"}
+	for _, tt := range []struct {
+		name    string
+		flags   SMTPFlags
+		want    string // the transport's String(), or "" when an error is wanted
+		wantErr string
+	}{
+		{"sendmail by default", SMTPFlags{SMTPTLS: "none"}, "sendmail", ""},
+		{"user without host", SMTPFlags{SMTPUser: "u", SMTPTLS: "none"}, "", "--smtp-user needs --smtp-host"},
+		{"tls without host", SMTPFlags{SMTPTLS: "starttls"}, "", "--smtp-tls needs --smtp-host"},
+		{"user without password", SMTPFlags{SMTPHost: "h", SMTPUser: "u", SMTPTLS: "starttls"}, "", "needs both"},
+		{"password env missing", SMTPFlags{SMTPHost: "h", SMTPUser: "u", SMTPPasswordEnv: "NOPE", SMTPTLS: "starttls"}, "", "NOPE is not set"},
+		{"cacert without tls", SMTPFlags{SMTPHost: "h", SMTPCACert: "x.pem", SMTPTLS: "none"}, "", "needs --smtp-tls"},
+	} {
+		tr, err := tt.flags.Transport("/usr/sbin/sendmail -t -i", env)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%s: got error %v, want one containing %q", tt.name, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: unexpected error %v", tt.name, err)
+		}
+		if _, ok := tr.(interface{ String() string }); !ok {
+			t.Errorf("%s: transport %T has no String", tt.name, tr)
+		}
+	}
+	f := SMTPFlags{SMTPHost: "mail.example.com", SMTPUser: "u", SMTPPasswordEnv: "PW", SMTPTLS: "tls"}
+	tr, err := f.Transport("", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := tr.(*notify.SMTP)
+	if s.Addr != "mail.example.com:465" || s.Username != "u" || s.Password != "secret" || s.TLS != notify.TLSImplicit {
+		t.Errorf("got %+v, want implicit TLS to mail.example.com:465 as u with the password from PW", *s)
 	}
 }
