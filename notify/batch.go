@@ -2,8 +2,20 @@ package notify
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"log"
+	"strings"
+	"sync"
 )
+
+// DefaultMaxLines is the number of alert lines a Batch keeps when
+// BatchOptions.MaxLines is zero.
+const DefaultMaxLines = 10000
+
+// previewLen is how much of a body the "Sending notification email" log
+// block shows, as superlance does.
+const previewLen = 76
 
 // BatchOptions configures a Batch.
 type BatchOptions struct {
@@ -21,17 +33,196 @@ type BatchOptions struct {
 // Batch collects alert lines and sends them as one message per interval
 // (superlance's ProcessStateEmailMonitor). A batch that fails to send is kept
 // and merged with the next one.
-type Batch struct{}
+type Batch struct {
+	o   BatchOptions
+	log *log.Logger
+
+	// ctx is the parent of every send; Close cancels it when its own
+	// context ends while a background flush is still in flight.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	lines    []string
+	dropped  int     // lines dropped for the bound, not yet reported in a sent mail
+	minutes  float64 // tick minutes accumulated since the last flush
+	inflight chan struct{}
+	closed   bool
+}
 
 // NewBatch returns an empty batch.
-func NewBatch(o BatchOptions) *Batch { panic("unimplemented") }
+func NewBatch(o BatchOptions) *Batch {
+	if o.MaxLines <= 0 {
+		o.MaxLines = DefaultMaxLines
+	}
+	l := o.Log
+	if l == nil {
+		l = log.New(io.Discard, "", 0)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Batch{o: o, log: l, ctx: ctx, cancel: cancel}
+}
 
 // Add appends one line. It never blocks on the network.
-func (b *Batch) Add(line string) { panic("unimplemented") }
+func (b *Batch) Add(line string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.lines = append(b.lines, line)
+	b.bound()
+}
+
+// Pending returns the number of lines waiting to be sent, including lines
+// taken by a flush in flight that has not succeeded yet.
+func (b *Batch) Pending() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.lines)
+}
+
+// bound drops the oldest lines beyond MaxLines; b.mu must be held.
+func (b *Batch) bound() {
+	over := len(b.lines) - b.o.MaxLines
+	if over <= 0 {
+		return
+	}
+	// Reslicing keeps Add cheap at the bound; append reallocates (and lets
+	// the dropped prefix be collected) when the slice grows again.
+	b.lines = b.lines[over:]
+	b.dropped += over
+	b.log.Printf("dropped the %d oldest alerts: more than %d are waiting because mail could not be sent (%d dropped so far)", over, b.o.MaxLines, b.dropped)
+}
 
 // Tick adds minutes to the accumulator; when it reaches the interval the
 // batch is flushed in the background and the accumulator resets.
-func (b *Batch) Tick(minutes float64) { panic("unimplemented") }
+func (b *Batch) Tick(minutes float64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return
+	}
+	b.minutes += minutes
+	if b.minutes < b.o.Interval {
+		return
+	}
+	b.minutes = 0
+	if len(b.lines) == 0 && b.dropped == 0 {
+		return
+	}
+	if b.inflight != nil {
+		// The lines stay pending; the flush after this one carries them.
+		b.log.Printf("previous mail still being sent, %d alerts wait for the next flush", len(b.lines))
+		return
+	}
+	lines, dropped := b.take()
+	done := make(chan struct{})
+	b.inflight = done
+	go func() {
+		defer close(done)
+		b.send(b.ctx, lines, dropped, "kept for the next flush")
+		b.mu.Lock()
+		b.inflight = nil
+		b.mu.Unlock()
+	}()
+}
+
+// take empties the batch and returns its content; b.mu must be held.
+func (b *Batch) take() (lines []string, dropped int) {
+	lines, dropped = b.lines, b.dropped
+	b.lines, b.dropped = nil, 0
+	return lines, dropped
+}
+
+// send delivers one mail and, on failure, puts the lines back in front of
+// whatever arrived meanwhile, so that order is kept and nothing is lost
+// beyond the bound.
+func (b *Batch) send(ctx context.Context, lines []string, dropped int, fate string) error {
+	m := b.o.Template
+	m.To = append([]string(nil), b.o.Template.To...)
+	m.Header = append([]Field(nil), b.o.Template.Header...)
+	m.Body = Body(lines, dropped)
+	err := b.o.Transport.Send(ctx, &m)
+	if err != nil {
+		b.log.Printf("Error sending email: %v", err)
+		b.mu.Lock()
+		b.lines = append(lines, b.lines...)
+		b.dropped += dropped
+		b.bound()
+		n := len(b.lines)
+		b.mu.Unlock()
+		b.log.Printf("%d alerts %s", n, fate)
+		return fmt.Errorf("sending %d alerts: %w", len(lines), err)
+	}
+	b.logSent(&m)
+	return nil
+}
+
+// logSent writes superlance's "Sending notification email" block, one log
+// line per fact; a multi-line body preview gets one log line per body line.
+func (b *Batch) logSent(m *Message) {
+	subject := m.Subject
+	if subject == "" {
+		subject = "None"
+	}
+	b.log.Print("Sending notification email:")
+	b.log.Printf("To: %s", strings.Join(m.To, ", "))
+	b.log.Printf("From: %s", m.From)
+	b.log.Printf("Subject: %s", subject)
+	b.log.Print("Body:")
+	for line := range strings.SplitSeq(Preview(m.Body), "\n") {
+		b.log.Print(line)
+	}
+}
+
+// Body renders a batch: a notice for dropped lines first, then the lines
+// joined by newlines, without a trailing newline.
+func Body(lines []string, dropped int) string {
+	if dropped > 0 {
+		notice := fmt.Sprintf("(%d older alerts dropped: mail could not be sent)", dropped)
+		lines = append([]string{notice}, lines...)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Preview is the body as superlance logs it: the whole body when it has at
+// most 76 characters, else its first 76 characters and "...".
+func Preview(body string) string {
+	r := []rune(body)
+	if len(r) <= previewLen {
+		return body
+	}
+	return string(r[:previewLen]) + "..."
+}
 
 // Close waits for a flush in flight, then sends what is still pending, within ctx.
-func (b *Batch) Close(ctx context.Context) error { panic("unimplemented") }
+func (b *Batch) Close(ctx context.Context) error {
+	b.mu.Lock()
+	b.closed = true
+	inflight := b.inflight
+	b.mu.Unlock()
+	if inflight != nil {
+		select {
+		case <-inflight:
+		case <-ctx.Done():
+			b.cancel()
+			<-inflight
+		}
+	}
+	defer b.cancel()
+	b.mu.Lock()
+	if len(b.lines) == 0 && b.dropped == 0 {
+		b.mu.Unlock()
+		return nil
+	}
+	lines, dropped := b.take()
+	b.mu.Unlock()
+	if ctx.Err() != nil {
+		b.mu.Lock()
+		b.lines, b.dropped = lines, dropped
+		b.mu.Unlock()
+		b.log.Printf("%d alerts not sent: shutting down", len(lines))
+		return fmt.Errorf("sending %d alerts: %w", len(lines), ctx.Err())
+	}
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	return b.send(sctx, lines, dropped, "not sent: shutting down")
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/superlance-go/superlance/eventproto"
+	"github.com/superlance-go/superlance/internal/cli"
+	"github.com/superlance-go/superlance/notify"
+)
+
+const name = "crashmail"
+
+// grammar is superlance's crashmail command line plus the shared long-only
+// SMTP options.
+type grammar struct {
+	Program        []string `short:"p" name:"program" sep:"none" placeholder:"NAME" help:"Mail only crashes of this program, by name or group:name (repeatable). Without -p every program is watched."`
+	Any            bool     `short:"a" name:"any" help:"Mail crashes of every program (the default when no -p is given)."`
+	OptionalHeader string   `short:"o" name:"optionalheader" placeholder:"HEADER" help:"Prefix the subject with 'HEADER: '."`
+	Sendmail       string   `short:"s" name:"sendmail_program" aliases:"sendmail" default:"/usr/sbin/sendmail -t -i" placeholder:"CMD" help:"Mail command, run through /bin/sh -c with the message on stdin."`
+	Email          string   `short:"m" name:"email" placeholder:"ADDRESS" help:"Mail to this address; without -m crashes are only logged."`
+
+	cli.SMTPFlags `embed:""`
+
+	Args []string `arg:"" optional:"" hidden:"" help:"Ignored, as superlance does."`
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
+	return runClock(ctx, args, stdin, stdout, stderr, env, time.Now)
+}
+
+func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string, now func() time.Time) int {
+	var g grammar
+	if _, code, done := cli.Parse(name, "Mail every unexpected exit of a supervisord program.", &g, args, stdout, stderr); done {
+		return code
+	}
+	t, err := g.Transport(g.Sendmail, env)
+	if err == nil && g.Email != "" {
+		// A bad address or header prefix is a start-up error, not a
+		// failure at the first crash.
+		probe := notify.Message{To: []string{g.Email}, From: g.From, Subject: subject(g.OptionalHeader, "x", "x"), Body: "x"}
+		err = probe.Validate()
+	}
+	if err != nil {
+		cli.Usagef(stderr, name, "%v", err)
+		return cli.ExitUsage
+	}
+	if url, _ := cli.Getenv(env, "SUPERVISOR_SERVER_URL"); url == "" {
+		fmt.Fprintln(stderr, "crashmail must be run as a supervisor event listener")
+		return cli.ExitOK
+	}
+
+	logger := cli.NewLogger(stderr, name)
+	if len(g.Args) > 0 {
+		logger.Printf("ignoring positional arguments %q, as superlance does", g.Args)
+	}
+	queue := notify.NewQueue(t, notify.QueueOptions{Log: logger})
+	c := &crashmail{g: &g, log: logger, queue: queue, now: now}
+	err = eventproto.Serve(ctx, eventproto.NewListener(stdin, stdout), c.handle, eventproto.ServeOptions{
+		Log: logger,
+		Drain: func(ctx context.Context) error {
+			if lost := queue.Close(ctx); len(lost) > 0 {
+				return fmt.Errorf("%d mails not delivered before exit", len(lost))
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		logger.Print(err)
+		return cli.ExitFailure
+	}
+	return cli.ExitOK
+}
+
+// crashmail holds the event handler's state.
+type crashmail struct {
+	g     *grammar
+	log   *log.Logger
+	queue *notify.Queue
+	now   func() time.Time
+}
+
+// handle builds and queues one mail per unexpected exit; delivery happens
+// in the queue, never on the event loop.
+func (c *crashmail) handle(_ context.Context, ev eventproto.Event) {
+	if ev.Repeat || ev.Name() != eventproto.ProcessStateExited {
+		return
+	}
+	ps, err := eventproto.ParseProcessState(ev.Payload)
+	if err != nil {
+		c.log.Printf("ignoring %s event: %v", ev.Name(), err)
+		return
+	}
+	if ps.Expected || !watched(c.g.Program, c.g.Any, ps) {
+		return
+	}
+	m := &notify.Message{
+		From:    c.g.From,
+		Subject: subject(c.g.OptionalHeader, ps.ProcessName, asctime(c.now())),
+		Body:    body(ps),
+	}
+	if c.g.Email == "" {
+		c.log.Printf("unexpected exit: %s", m.Body)
+		c.log.Print("not mailed: -m/--email is not set")
+		return
+	}
+	m.To = []string{c.g.Email}
+	c.log.Print("unexpected exit, mailing")
+	if err := c.queue.Enqueue(m); err != nil {
+		c.log.Printf("not mailed: %v", err)
+		return
+	}
+	c.log.Printf("Mailed:\n\n%s\n", text(m))
+}
+
+// watched applies -p/-a: no -p, or -a, means every program; otherwise a
+// -p entry names the program, its namespec or group:name.
+func watched(programs []string, any bool, ps eventproto.ProcessState) bool {
+	if any || len(programs) == 0 {
+		return true
+	}
+	return slices.Contains(programs, ps.ProcessName) ||
+		slices.Contains(programs, ps.Namespec()) ||
+		slices.Contains(programs, ps.GroupName+":"+ps.ProcessName)
+}
+
+// subject is superlance's crashmail subject, without its leading space
+// when there is no -o.
+func subject(header, process, when string) string {
+	s := process + " crashed at " + when
+	if header != "" {
+		s = header + ": " + s
+	}
+	return s
+}
+
+// body is superlance's crashmail body.
+func body(ps eventproto.ProcessState) string {
+	return fmt.Sprintf("Process %s in group %s exited unexpectedly (pid %d) from state %s", ps.ProcessName, ps.GroupName, ps.Pid, ps.FromState)
+}
+
+// text is the message as superlance shows it in its "Mailed:" log block.
+func text(m *notify.Message) string {
+	return "To: " + m.To[0] + "\nSubject: " + m.Subject + "\n\n" + m.Body
+}
+
+// asctime is supervisor's childutils.get_asctime: local time, milliseconds
+// truncated after a comma.
+func asctime(t time.Time) string {
+	return t.Local().Format("2006-01-02 15:04:05,000")
+}
