@@ -1,0 +1,36 @@
+// Package eventproto implements the listener side of supervisord's event
+// protocol: the part every event listener shares, whatever it does with the
+// events.
+//
+// A listener is a child of supervisord that talks the protocol on its stdin
+// and stdout. It announces that it is ready, receives one event, answers with
+// a result, and starts again:
+//
+//	listener -> supervisord   READY\n
+//	supervisord -> listener   ver:3.0 server:supervisor serial:26 pool:crashmail poolserial:26 eventname:PROCESS_STATE_EXITED len:76\n
+//	supervisord -> listener   processname:crasher groupname:crasher from_state:RUNNING expected:0 pid:8802
+//	listener -> supervisord   RESULT 2\nOK        (or RESULT 4\nFAIL: supervisord redelivers the event)
+//
+// The header line is a set of key:value tokens separated by spaces. len is
+// the length of the payload in characters (Unicode code points), not bytes,
+// so a payload with non-ASCII text is longer than len bytes on the wire.
+// Nothing is written to the listener's stdin until it sends READY again.
+//
+// A [Listener] speaks that protocol over any io.Reader and io.Writer. Its
+// [Listener.Next] returns an [Event]: the parsed [Header], the payload, and
+// what the Listener learnt from the poolserial counters (events supervisord
+// dropped, events delivered twice). The payload parsers ([ParseProcessState],
+// [ParseTick], [ParseProcessLog], [ParseProcessCommunication],
+// [ParseRemoteCommunication], [ParseProcessGroup]) turn a payload into typed
+// fields; SUPERVISOR_STATE_CHANGE_* events have an empty payload.
+//
+// [Serve] is the event loop the commands share: it reads in the background
+// so that SIGTERM (a cancelled context) stops it at once, calls a [Handler]
+// for each event, acknowledges it, and drains in-flight work within a grace
+// period when reading stops. A [Worker] runs slow work (network calls, mail)
+// off the loop, because supervisord drops events when a listener is slow.
+//
+// stdout must carry protocol bytes only: supervisord puts a listener that
+// writes anything else into the UNKNOWN state and never sends it another
+// event. Log to stderr.
+package eventproto

@@ -1,0 +1,94 @@
+package eventproto
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Event names that the tools and the serve loop refer to. supervisord only
+// ever sends concrete names; unknown names are delivered unchanged.
+const (
+	ProcessStateStarting = "PROCESS_STATE_STARTING"
+	ProcessStateRunning  = "PROCESS_STATE_RUNNING"
+	ProcessStateBackoff  = "PROCESS_STATE_BACKOFF"
+	ProcessStateStopping = "PROCESS_STATE_STOPPING"
+	ProcessStateExited   = "PROCESS_STATE_EXITED"
+	ProcessStateStopped  = "PROCESS_STATE_STOPPED"
+	ProcessStateFatal    = "PROCESS_STATE_FATAL"
+	ProcessStateUnknown  = "PROCESS_STATE_UNKNOWN"
+
+	Tick5    = "TICK_5"
+	Tick60   = "TICK_60"
+	Tick3600 = "TICK_3600"
+)
+
+// The other concrete event names supervisord 4.2.5 sends.
+const (
+	ProcessLogStdout           = "PROCESS_LOG_STDOUT"
+	ProcessLogStderr           = "PROCESS_LOG_STDERR"
+	ProcessCommunicationStdout = "PROCESS_COMMUNICATION_STDOUT"
+	ProcessCommunicationStderr = "PROCESS_COMMUNICATION_STDERR"
+	RemoteCommunicationEvent   = "REMOTE_COMMUNICATION"
+	SupervisorStateRunning     = "SUPERVISOR_STATE_CHANGE_RUNNING"
+	SupervisorStateStopping    = "SUPERVISOR_STATE_CHANGE_STOPPING"
+	ProcessGroupAdded          = "PROCESS_GROUP_ADDED"
+	ProcessGroupRemoved        = "PROCESS_GROUP_REMOVED"
+)
+
+// Header is the parsed header line of one event.
+type Header struct {
+	Ver        string
+	Server     string
+	Serial     int64
+	Pool       string
+	PoolSerial int64
+	EventName  string
+	Len        int               // payload length in characters (code points)
+	Tokens     map[string]string // every key:value token, known or not
+}
+
+// Event is one event as delivered by supervisord.
+type Event struct {
+	Header  Header
+	Payload string // exactly Header.Len code points
+
+	// Missed counts the events of this pool that supervisord dropped between
+	// the previous event of the pool and this one (a poolserial gap, usually
+	// a buffer overflow). Zero when nothing was lost.
+	Missed int64
+	// Repeat is true when this pool's poolserial was already delivered:
+	// a redelivery after FAIL or a listener crash, or a cross-pool duplicate.
+	Repeat bool
+}
+
+// Name returns the concrete event name, e.g. "PROCESS_STATE_EXITED".
+func (e Event) Name() string { return e.Header.EventName }
+
+// IsTick reports whether the event is one of the TICK_* family.
+func (e Event) IsTick() bool { return strings.HasPrefix(e.Header.EventName, "TICK_") }
+
+// ProtocolError reports bytes on stdin that do not follow the protocol.
+// Data holds the offending bytes, cut to a bounded length.
+type ProtocolError struct {
+	Msg  string
+	Data []byte
+}
+
+func (e *ProtocolError) Error() string {
+	if len(e.Data) == 0 {
+		return "eventproto: " + e.Msg
+	}
+	return "eventproto: " + e.Msg + ": " + strconv.Quote(string(e.Data))
+}
+
+// maxQuoted bounds ProtocolError.Data: enough to recognise what arrived,
+// little enough for one log line.
+const maxQuoted = 200
+
+func protocolError(msg string, data []byte) *ProtocolError {
+	if len(data) > maxQuoted {
+		data = data[:maxQuoted]
+	}
+	// Copy: data usually points into the Listener's reused buffers.
+	return &ProtocolError{Msg: msg, Data: append([]byte(nil), data...)}
+}
