@@ -1,0 +1,124 @@
+/*
+Httpok is a supervisord event listener that checks a URL on every TICK event
+and, when the answer is bad or missing, restarts processes and mails a report.
+It is a drop-in replacement for Python superlance's httpok: same options,
+defaults, decisions and mail texts.
+
+Usage:
+
+	httpok [-p NAME]... [-a] [-t SECONDS] [-c CODE]... [-b TEXT]
+	       [-s COMMAND] [-m ADDRESS] [-g COMMAND] [-d DIR] [-e | -E] [-n NAME]
+	       [--tls-verify] [--tls-cacert FILE] [SMTP options] URL
+
+On each TICK_* event httpok GETs URL (http or https, redirects not followed,
+headers "User-Agent: httpok" and "Accept-Encoding: identity"). The check is
+bad when the status is not one of the -c codes (a refused connection, a
+timeout or any other error always is), or, with -b, when the body does not
+contain the -b text. Then httpok restarts (stopProcess, then startProcess,
+each waiting for supervisord) every RUNNING process named by -p, or every
+process with -a, and, with -m, mails the lines it reported. The subject is
+"httpok: URL: bad status returned" or "httpok: URL: bad body returned"
+("httpok [NAME]: ..." with -n).
+
+The event is acknowledged at once: the check, the restarts and the mail run in
+the background. When a tick arrives while the previous one's work is still
+running, it is logged ("previous check still running; skipping TICK_5") and
+skipped.
+
+Options:
+
+	-p, --program NAME        process to restart, as name or group:name;
+	                          repeatable; a bare name also matches group:name
+	-a, --any                 restart every process (never httpok itself)
+	-t, --timeout SECONDS     total time for one check: connect, TLS, headers
+	                          and body (default 10; a positive number, 2.5 works)
+	-c, --code CODE           acceptable status; repeatable (default 200)
+	-b, --body TEXT           text the body must contain (first 1 MiB is read)
+	-s, --sendmail_program COMMAND
+	    --sendmail COMMAND    mail command, run with /bin/sh -c, message on its
+	                          stdin (default "/usr/sbin/sendmail -t -i")
+	-m, --email ADDRESS       mail the report here (commas separate several)
+	-g, --gcore COMMAND       core-dump command (default "/usr/bin/gcore -o")
+	-d, --coredir DIR         before restarting a RUNNING process, run the gcore
+	                          command with DIR/NAMESPEC and the pid appended
+	-e, --eager               check on every tick (default)
+	-E, --not-eager           check only while a monitored process (-p, or any
+	                          with -a) is RUNNING; the last of -e/-E wins
+	-n, --name NAME           name in the subject: "httpok [NAME]: ..."
+	    --tls-verify          verify the certificate of an https URL
+	    --tls-cacert FILE     trust the CAs in this PEM file (implies --tls-verify)
+	    --smtp-host HOST[:PORT], --smtp-user USER, --smtp-password-env VAR,
+	    --smtp-password-file FILE, --smtp-tls none|starttls|tls,
+	    --smtp-cacert FILE, --from ADDRESS
+	                          deliver mail over SMTP instead of -s
+	-h, --help                show the usage
+
+The report lines are upstream's, in upstream's order, and each is also logged
+to stderr as it happens:
+
+	status contacting URL: 500 Internal Server Error
+	Restarting selected processes ['web', 'api:worker']
+	gcore output for web:
+	...
+	web is in RUNNING state, restarting
+	Failed to stop process web: <Fault 30: 'FAILED'>
+	web restarted
+	api:worker not in RUNNING state, NOT restarting
+	Programs not restarted because they did not exist: ['nosuch']
+
+A failed check starts with "error contacting URL:", a blank line and the real
+error, e.g. " dial tcp 127.0.0.1:8080: connect: connection refused" or
+" timed out after 10s".
+
+Configuration:
+
+	[eventlistener:httpok]
+	command=httpok -p web -m ops@example.com -t 5 http://127.0.0.1:8080/health
+	events=TICK_60
+	environment=SUPERVISOR_USERNAME="user",SUPERVISOR_PASSWORD="123"
+
+SUPERVISOR_USERNAME and SUPERVISOR_PASSWORD are needed when supervisord's
+unix_http_server or inet_http_server requires a login: supervisord does not
+pass them to listeners itself.
+
+Exit status: 0 after stdin ends or SIGTERM (work in progress and queued mail
+are given DefaultGrace, 8 s, to finish), and when not started by supervisord
+(SUPERVISOR_SERVER_URL unset: "httpok must be run as a supervisor event
+listener"); 1 on a protocol error on stdin or an unusable
+SUPERVISOR_SERVER_URL; 2 on a bad command line (message on stderr), before
+the first READY is written.
+
+Deadlines: getAllProcessInfo 10 s; stopProcess and startProcess 2 minutes
+each (supervisord answers only once the process has stopped, which may take
+its stopwaitsecs, or has stayed up for its startsecs); gcore 60 s; mail 30 s
+per attempt, retried in the background.
+
+Differences from Python httpok:
+
+  - -b works (a plain substring test); on Python 3 upstream crashed on every
+    tick instead.
+  - -a never restarts httpok itself (found by SUPERVISOR_PROCESS_NAME and
+    SUPERVISOR_GROUP_NAME); upstream stopped itself first and restarted
+    nothing else. Other event listeners are restarted, as upstream.
+    A -p entry naming httpok itself is skipped the same way.
+  - -E counts a process as monitored by name or group:name, and -E -a counts
+    any process; upstream looked at bare names only.
+  - Errors carry their real text ("connection refused", "timed out after
+    10s"); upstream showed "getaddrinfo returns an empty list".
+  - -t is one deadline for the whole check and must be a positive number;
+    upstream's -t 0 failed every check without a request.
+  - https uses SNI and IPv6; certificates are still not verified unless
+    --tls-verify or --tls-cacert is given, as upstream.
+  - The gcore command is split into words and run without a shell.
+  - A stop or start that cannot reach supervisord is reported and httpok goes
+    on; upstream crashed. A failed getAllProcessInfo is logged and the tick
+    skipped.
+  - In eager mode (the default) the process list is read only when acting,
+    not on every tick.
+  - Options take their full names (and --sendmail); upstream also accepted any
+    unambiguous prefix. Usage errors go to stderr with exit 2 (upstream:
+    usage on stdout, exit 255), and options after the URL are accepted.
+  - Mail goes through a background queue with retries; --smtp-host and
+    friends deliver over SMTP instead of sendmail.
+*/
+package main

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/superlance-go/superlance/eventproto"
+	"github.com/superlance-go/superlance/internal/cli"
+	"github.com/superlance-go/superlance/notify"
+	"github.com/superlance-go/superlance/rpcclient"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
+	cfg, code, done := parseArgs(args, stdout, stderr)
+	if done {
+		return code
+	}
+	transport, err := cfg.smtp.Transport(cfg.sendmail, env)
+	if err != nil {
+		cli.Usagef(stderr, "httpok", "%v", err)
+		return cli.ExitUsage
+	}
+	if cfg.email != nil {
+		// Refuse a recipient, name or From that could never be mailed now,
+		// rather than on the first failure.
+		probe := cfg.message(subject(cfg.name, cfg.rawURL+": bad status returned"), "")
+		if err := probe.Validate(); err != nil {
+			cli.Usagef(stderr, "httpok", "mail settings: %v", err)
+			return cli.ExitUsage
+		}
+	}
+	if url, ok := cli.Getenv(env, "SUPERVISOR_SERVER_URL"); !ok || url == "" {
+		fmt.Fprintln(stderr, "httpok must be run as a supervisor event listener")
+		return cli.ExitOK
+	}
+	logger := cli.NewLogger(stderr, "httpok")
+	client, err := rpcclient.FromEnv(env)
+	if err != nil {
+		logger.Printf("connecting to supervisord: %v", err)
+		return cli.ExitFailure
+	}
+	defer client.Close()
+
+	h := newHTTPOK(cfg, client, env, logger)
+	var queue *notify.Queue
+	if cfg.email != nil {
+		queue = notify.NewQueue(transport, notify.QueueOptions{Log: logger})
+		h.enqueue = queue.Enqueue
+	}
+	worker := eventproto.NewWorker(ctx)
+	handler := func(_ context.Context, ev eventproto.Event) {
+		if !ev.IsTick() {
+			return
+		}
+		if !worker.TryGo(h.tick) {
+			logger.Printf("previous check still running; skipping %s", ev.Name())
+		}
+	}
+	err = eventproto.Serve(ctx, eventproto.NewListener(stdin, stdout), handler, eventproto.ServeOptions{
+		Log: logger,
+		Drain: func(ctx context.Context) error {
+			err := worker.Wait(ctx)
+			if queue != nil {
+				queue.Close(ctx) // logs what it could not deliver
+			}
+			return err
+		},
+	})
+	if err != nil {
+		logger.Printf("%v", err)
+		return cli.ExitFailure
+	}
+	return cli.ExitOK
+}
+
+// httpok holds what one tick needs.
+type httpok struct {
+	cfg     *config
+	sv      supervisor
+	check   func(context.Context) result
+	self    self
+	log     *log.Logger
+	enqueue func(*notify.Message) error // nil without -m
+}
+
+func newHTTPOK(cfg *config, sv supervisor, env []string, logger *log.Logger) *httpok {
+	c := &checker{rawURL: cfg.rawURL, url: cfg.url, timeout: cfg.timeout, tls: cfg.tlsConfig}
+	var me self
+	me.name, _ = cli.Getenv(env, "SUPERVISOR_PROCESS_NAME")
+	me.group, _ = cli.Getenv(env, "SUPERVISOR_GROUP_NAME")
+	return &httpok{cfg: cfg, sv: sv, check: c.check, self: me, log: logger}
+}
+
+// tick is the work of one TICK event, run by the worker off the event loop.
+func (h *httpok) tick(ctx context.Context) {
+	cfg := h.cfg
+	if !cfg.eager {
+		ictx, cancel := context.WithTimeout(ctx, infoTimeout)
+		procs, err := h.sv.GetAllProcessInfo(ictx)
+		cancel()
+		if err != nil {
+			h.log.Printf("getAllProcessInfo: %v; skipping this check", err)
+			return
+		}
+		if !monitoredRunning(procs, cfg.programs, cfg.any, h.self) {
+			return
+		}
+	}
+	res := h.check(ctx)
+	subj, bad := verdict(res, cfg.rawURL, cfg.codes, cfg.body)
+	if !bad {
+		return
+	}
+	h.log.Print(res.msg)
+	a := &actor{sv: h.sv, programs: cfg.programs, any: cfg.any, gcore: cfg.gcore, coredir: cfg.coredir, self: h.self, log: h.log}
+	lines, ok := a.act(ctx, res.msg)
+	if !ok || h.enqueue == nil {
+		return
+	}
+	m := cfg.message(subject(cfg.name, subj), strings.Join(lines, "\n"))
+	if err := h.enqueue(m); err != nil {
+		h.log.Printf("not mailing: %v", err)
+		return
+	}
+	// Logged when queued, as upstream logs right after handing the message
+	// to sendmail; the queue logs the delivery itself.
+	h.log.Printf("Mailed:\n\n%s", mailText(m))
+}
+
+// message is the report mail.
+func (cfg *config) message(subj, body string) *notify.Message {
+	return &notify.Message{To: cfg.email, From: cfg.smtp.From, Subject: subj, Body: body}
+}
+
+// mailText renders m the way upstream wrote it to sendmail and to stderr.
+func mailText(m *notify.Message) string {
+	return fmt.Sprintf("To: %s\nSubject: %s\n\n%s", strings.Join(m.To, ", "), m.Subject, m.Body)
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/superlance-go/superlance/rpcclient"
+)
+
+// Deadlines of the supervisord calls. stopProcess and startProcess are
+// called with wait=true, as upstream does: supervisord answers only when the
+// process has stopped (up to its stopwaitsecs, 10 s by default, then SIGKILL)
+// or has stayed up for startsecs. Two minutes outlasts any sensible setting
+// while still freeing the worker if supervisord itself hangs.
+const (
+	infoTimeout  = 10 * time.Second
+	stopTimeout  = 2 * time.Minute
+	startTimeout = 2 * time.Minute
+	gcoreTimeout = 60 * time.Second
+)
+
+// supervisor is the part of rpcclient.Client httpok uses; tests substitute
+// a fake where a real supervisord cannot produce the answer they need.
+type supervisor interface {
+	GetAllProcessInfo(ctx context.Context) ([]rpcclient.ProcessInfo, error)
+	StopProcess(ctx context.Context, name string, wait bool) error
+	StartProcess(ctx context.Context, name string, wait bool) error
+}
+
+// self identifies the listener's own process, which httpok never restarts:
+// upstream's -a stopped itself first and so never restarted anything else.
+type self struct{ name, group string }
+
+func (s self) is(p rpcclient.ProcessInfo) bool {
+	return s.name != "" && p.Name == s.name && p.Group == s.group
+}
+
+// actor restarts processes after a failed check and collects the report
+// lines, each of which is also logged as it happens.
+type actor struct {
+	sv       supervisor
+	programs []string // -p, as given
+	any      bool
+	gcore    []string // command words; empty disables core dumps
+	coredir  string
+	self     self
+	log      *log.Logger
+	lines    []string
+}
+
+func (a *actor) line(format string, args ...any) {
+	s := fmt.Sprintf(format, args...)
+	a.log.Print(s)
+	a.lines = append(a.lines, s)
+}
+
+// matches reports whether p is named by a -p entry, by bare name or namespec.
+func matches(programs []string, p rpcclient.ProcessInfo) bool {
+	return slices.Contains(programs, p.Name) || slices.Contains(programs, p.Namespec())
+}
+
+// monitoredRunning reports whether a monitored process is RUNNING: one named
+// by -p, or any process with -a. Upstream looked at bare names only, so
+// -E -p grp:name and -E -a never checked.
+func monitoredRunning(procs []rpcclient.ProcessInfo, programs []string, any bool, me self) bool {
+	for _, p := range procs {
+		if p.State == rpcclient.Running && !me.is(p) && (any || matches(programs, p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// act restarts the selected processes, as upstream's act(): it returns the
+// report lines, starting with first, and false when it could not act at all
+// (no mail then, as upstream).
+func (a *actor) act(ctx context.Context, first string) ([]string, bool) {
+	a.lines = []string{first}
+	ictx, cancel := context.WithTimeout(ctx, infoTimeout)
+	procs, err := a.sv.GetAllProcessInfo(ictx)
+	cancel()
+	if err != nil {
+		a.line("Exception retrieving process info %v, not acting", err)
+		return a.lines, false
+	}
+
+	missing := slices.Clone(a.programs)
+	if a.any {
+		a.line("Restarting all running processes")
+	} else {
+		a.line("Restarting selected processes %s", pyList(a.programs))
+	}
+	for _, p := range procs {
+		named := matches(a.programs, p)
+		if named {
+			missing = slices.DeleteFunc(missing, func(s string) bool { return s == p.Name || s == p.Namespec() })
+		}
+		if !a.any && !named {
+			continue
+		}
+		if a.self.is(p) {
+			a.log.Printf("not restarting %s: it is this listener", p.Namespec())
+			continue
+		}
+		a.restart(ctx, p)
+	}
+	if len(missing) > 0 {
+		a.line("Programs not restarted because they did not exist: %s", pyList(missing))
+	}
+	return a.lines, true
+}
+
+// restart dumps core if asked, then stops and starts one process, reporting
+// each step with upstream's words. A supervisord fault is reported and the
+// next step tried, as upstream; an error reaching supervisord (upstream
+// crashed on it) is reported and the process left alone, since whether the
+// call took effect is unknown.
+func (a *actor) restart(ctx context.Context, p rpcclient.ProcessInfo) {
+	n := p.Namespec()
+	if p.State != rpcclient.Running {
+		a.line("%s not in RUNNING state, NOT restarting", n)
+		return
+	}
+	if a.coredir != "" && len(a.gcore) > 0 {
+		a.dumpCore(ctx, n, p.PID)
+	}
+	a.line("%s is in RUNNING state, restarting", n)
+
+	sctx, cancel := context.WithTimeout(ctx, stopTimeout)
+	err := a.sv.StopProcess(sctx, n, true)
+	cancel()
+	var fault *rpcclient.Fault
+	switch {
+	case errors.As(err, &fault):
+		// Upstream goes on to start it: a FAILED stop may still have stopped it.
+		a.line("Failed to stop process %s: %v", n, fault)
+	case err != nil:
+		a.line("Failed to stop process %s: %v; not starting it", n, err)
+		return
+	}
+
+	sctx, cancel = context.WithTimeout(ctx, startTimeout)
+	err = a.sv.StartProcess(sctx, n, true)
+	cancel()
+	switch {
+	case errors.As(err, &fault):
+		a.line("Failed to start process %s: %v", n, fault)
+	case err != nil:
+		a.line("Failed to start process %s: %v", n, err)
+	default:
+		a.line("%s restarted", n)
+	}
+}
+
+// dumpCore runs the gcore command with <coredir>/<namespec> and the pid as
+// two more arguments. No shell is involved: a process name can hold any
+// character supervisord allows, and none of it may reach a shell.
+func (a *actor) dumpCore(ctx context.Context, namespec string, pid int) {
+	ctx, cancel := context.WithTimeout(ctx, gcoreTimeout)
+	defer cancel()
+	args := append(slices.Clone(a.gcore[1:]), filepath.Join(a.coredir, namespec), strconv.Itoa(pid))
+	cmd := exec.CommandContext(ctx, a.gcore[0], args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// gdb may leave children holding the pipes; do not wait on them forever.
+	cmd.WaitDelay = time.Second
+	err := cmd.Run()
+	a.line("gcore output for %s:\n\n %s", namespec, stdout.String())
+	if err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg != "" {
+			msg = ": " + msg
+		}
+		a.line("gcore for %s failed: %v%s", namespec, err, msg)
+	}
+}
