@@ -1,0 +1,293 @@
+package notify_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"log"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/superlance-go/superlance/internal/svtest"
+	"github.com/superlance-go/superlance/notify"
+)
+
+// syncBuffer is a log sink that the batch's background flush and the test
+// can use at the same time.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// batchFixture is a Batch delivering to a real in-process SMTP server over
+// STARTTLS with AUTH, as the batch tools do.
+type batchFixture struct {
+	srv   *svtest.SMTPServer
+	batch *notify.Batch
+	log   *syncBuffer
+}
+
+func newBatchFixture(t *testing.T, smtpOpts svtest.SMTPOptions, maxLines int) *batchFixture {
+	t.Helper()
+	smtpOpts.StartTLS, smtpOpts.Username, smtpOpts.Password = true, "alice", "s3cret"
+	srv := svtest.StartSMTP(t, smtpOpts)
+	logs := &syncBuffer{}
+	b := notify.NewBatch(notify.BatchOptions{
+		Interval: 1,
+		MaxLines: maxLines,
+		Transport: &notify.SMTP{
+			Addr: srv.Addr, Username: "alice", Password: "s3cret", TLS: notify.TLSStartTLS,
+			TLSConfig: &tls.Config{RootCAs: srv.Roots, ServerName: "localhost"},
+		},
+		Template: notify.Message{To: []string{"ops@example.com", "oncall@example.com"}, From: "sv@example.com", Subject: "Crash alert from supervisord"},
+		Log:      log.New(logs, "test: ", 0),
+	})
+	t.Cleanup(func() {
+		// Short: a test that left a stalled server behind must not wait on it.
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		b.Close(ctx)
+	})
+	return &batchFixture{srv: srv, batch: b, log: logs}
+}
+
+// waitLog waits until the batch log contains want.
+func (f *batchFixture) waitLog(t *testing.T, want string) {
+	t.Helper()
+	svtest.Eventually(t, 10*time.Second, "log line "+want, func() bool { return strings.Contains(f.log.String(), want) })
+}
+
+// tickUntilMails ticks a full interval until the server has n mails: a
+// tick that comes while the previous flush is still finishing is skipped
+// by design, so a test cannot know which tick will flush.
+func (f *batchFixture) tickUntilMails(t *testing.T, n int) {
+	t.Helper()
+	svtest.Eventually(t, 10*time.Second, "mail sent", func() bool {
+		if len(f.srv.Mails()) >= n {
+			return true
+		}
+		f.batch.Tick(1)
+		return false
+	})
+}
+
+func TestBatchFlushAtInterval(t *testing.T) {
+	t.Parallel()
+	f := newBatchFixture(t, svtest.SMTPOptions{}, 0)
+	f.batch.Add("line one")
+	f.batch.Tick(0.5)
+	f.batch.Add("line two")
+	if got := len(f.srv.Mails()); got != 0 {
+		t.Fatalf("mails before the interval: got %d, want 0", got)
+	}
+	f.batch.Tick(0.5)
+	mails := f.srv.WaitMails(t, 1, 10*time.Second)
+	m := mails[0]
+	if want := "line one\nline two"; m.Text != want {
+		t.Errorf("body: got %q, want %q", m.Text, want)
+	}
+	if got, want := m.Msg.Header.Get("Subject"), "Crash alert from supervisord"; got != want {
+		t.Errorf("Subject: got %q, want %q", got, want)
+	}
+	if got, want := strings.Join(m.To, ","), "ops@example.com,oncall@example.com"; got != want {
+		t.Errorf("recipients: got %q, want %q", got, want)
+	}
+	if !m.TLS || m.Auth != "alice" {
+		t.Errorf("delivery: got TLS=%v auth=%q, want TLS and alice", m.TLS, m.Auth)
+	}
+	f.waitLog(t, "line two")
+	wantLog := "test: Sending notification email:\ntest: To: ops@example.com, oncall@example.com\ntest: From: sv@example.com\n" +
+		"test: Subject: Crash alert from supervisord\ntest: Body:\ntest: line one\ntest: line two\n"
+	if got := f.log.String(); got != wantLog {
+		t.Errorf("log:\ngot  %q\nwant %q", got, wantLog)
+	}
+	if got := f.batch.Pending(); got != 0 {
+		t.Errorf("pending after a sent flush: got %d, want 0", got)
+	}
+}
+
+func TestBatchEmptySendsNothing(t *testing.T) {
+	t.Parallel()
+	f := newBatchFixture(t, svtest.SMTPOptions{}, 0)
+	for range 5 {
+		f.batch.Tick(1)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := f.batch.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if got := len(f.srv.Mails()); got != 0 {
+		t.Errorf("mails: got %d, want 0", got)
+	}
+	if got := f.log.String(); got != "" {
+		t.Errorf("log: got %q, want nothing", got)
+	}
+}
+
+func TestBatchFailureKeepsLinesForNextFlush(t *testing.T) {
+	t.Parallel()
+	f := newBatchFixture(t, svtest.SMTPOptions{}, 0)
+	f.srv.SetDown(true)
+	f.batch.Add("first batch")
+	f.batch.Tick(1)
+	f.waitLog(t, "1 alerts kept for the next flush")
+	if !strings.Contains(f.log.String(), "Error sending email: ") {
+		t.Errorf("log: got %q, want an Error sending email line", f.log.String())
+	}
+	if strings.Contains(f.log.String(), "Sending notification email") {
+		t.Errorf("log: got %q, want no Sending block for a failed send", f.log.String())
+	}
+	f.srv.SetDown(false)
+	f.batch.Add("second batch")
+	f.batch.Tick(1)
+	mails := f.srv.WaitMails(t, 1, 10*time.Second)
+	if want := "first batch\nsecond batch"; mails[0].Text != want {
+		t.Errorf("body: got %q, want %q", mails[0].Text, want)
+	}
+}
+
+func TestBatchBoundDropsOldestWithNotice(t *testing.T) {
+	t.Parallel()
+	f := newBatchFixture(t, svtest.SMTPOptions{}, 3)
+	f.srv.SetDown(true)
+	for _, l := range []string{"l1", "l2", "l3", "l4"} {
+		f.batch.Add(l)
+	}
+	f.batch.Tick(1) // fails: l2 l3 l4 are kept, one drop counted
+	f.waitLog(t, "alerts kept for the next flush")
+	f.batch.Add("l5") // over the bound again while merged: l2 dropped
+	f.srv.SetDown(false)
+	f.batch.Tick(1)
+	mails := f.srv.WaitMails(t, 1, 10*time.Second)
+	if want := "(2 older alerts dropped: mail could not be sent)\nl3\nl4\nl5"; mails[0].Text != want {
+		t.Errorf("body: got %q, want %q", mails[0].Text, want)
+	}
+	if got := strings.Count(f.log.String(), "dropped the 1 oldest alerts"); got != 2 {
+		t.Errorf("drop log lines: got %d, want 2 in %q", got, f.log.String())
+	}
+	// The notice is reported once: the next mail has none.
+	f.batch.Add("l6")
+	f.tickUntilMails(t, 2)
+	mails = f.srv.Mails()
+	if want := "l6"; mails[1].Text != want {
+		t.Errorf("second body: got %q, want %q", mails[1].Text, want)
+	}
+}
+
+func TestBatchInFlightFlushCoalesces(t *testing.T) {
+	t.Parallel()
+	f := newBatchFixture(t, svtest.SMTPOptions{Stall: true}, 0)
+	f.batch.Add("a")
+	f.batch.Tick(1) // in flight until the server answers
+	f.batch.Add("b")
+	start := time.Now()
+	f.batch.Tick(1) // must not wait for the stalled one
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Tick with a flush in flight took %v, want it not to wait", d)
+	}
+	f.waitLog(t, "previous mail still being sent, 1 alerts wait for the next flush")
+	f.srv.Unstall()
+	mails := f.srv.WaitMails(t, 1, 10*time.Second)
+	if mails[0].Text != "a" {
+		t.Errorf("first body: got %q, want %q", mails[0].Text, "a")
+	}
+	f.tickUntilMails(t, 2)
+	mails = f.srv.Mails()
+	if mails[1].Text != "b" {
+		t.Errorf("second body: got %q, want %q", mails[1].Text, "b")
+	}
+}
+
+func TestBatchCloseSendsPending(t *testing.T) {
+	t.Parallel()
+	f := newBatchFixture(t, svtest.SMTPOptions{}, 0)
+	f.batch.Add("pending at shutdown")
+	f.batch.Tick(0.5)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := f.batch.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if got := f.srv.Mails(); len(got) != 1 || got[0].Text != "pending at shutdown" {
+		t.Fatalf("mails after Close: got %+v, want one with the pending line", got)
+	}
+}
+
+func TestBatchCloseWaitsForFlushInFlight(t *testing.T) {
+	t.Parallel()
+	f := newBatchFixture(t, svtest.SMTPOptions{Stall: true}, 0)
+	f.batch.Add("a")
+	f.batch.Tick(1)
+	f.batch.Add("b")
+	time.AfterFunc(200*time.Millisecond, f.srv.Unstall)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.batch.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	mails := f.srv.Mails()
+	if len(mails) != 2 || mails[0].Text != "a" || mails[1].Text != "b" {
+		t.Fatalf("mails: got %d, want a then b", len(mails))
+	}
+}
+
+func TestBatchCloseGivesUpAtDeadline(t *testing.T) {
+	t.Parallel()
+	f := newBatchFixture(t, svtest.SMTPOptions{Stall: true}, 0)
+	f.batch.Add("a")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err := f.batch.Close(ctx)
+	if err == nil {
+		t.Fatal("Close against a stalled server: got nil, want an error")
+	}
+	if !strings.Contains(f.log.String(), "1 alerts not sent: shutting down") {
+		t.Errorf("log: got %q, want the count of unsent alerts", f.log.String())
+	}
+}
+
+func TestPreview(t *testing.T) {
+	long := strings.Repeat("x", 80)
+	tests := []struct{ in, want string }{
+		{"short body", "short body"},
+		{strings.Repeat("y", 76), strings.Repeat("y", 76)},
+		{long, strings.Repeat("x", 76) + "..."},
+	}
+	for _, tt := range tests {
+		if got := notify.Preview(tt.in); got != tt.want {
+			t.Errorf("Preview(%d chars): got %q, want %q", len(tt.in), got, tt.want)
+		}
+	}
+}
+
+func TestBody(t *testing.T) {
+	tests := []struct {
+		lines   []string
+		dropped int
+		want    string
+	}{
+		{[]string{"a"}, 0, "a"},
+		{[]string{"a", "b"}, 0, "a\nb"},
+		{[]string{"a"}, 3, "(3 older alerts dropped: mail could not be sent)\na"},
+	}
+	for _, tt := range tests {
+		if got := notify.Body(tt.lines, tt.dropped); got != tt.want {
+			t.Errorf("Body(%q, %d): got %q, want %q", tt.lines, tt.dropped, got, tt.want)
+		}
+	}
+}
