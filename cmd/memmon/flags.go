@@ -1,0 +1,244 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"sort"
+	"strings"
+
+	"github.com/superlance-go/superlance/internal/cli"
+)
+
+const description = "A supervisord event listener that restarts processes whose resident " +
+	"memory (RSS) exceeds a limit, checked on every TICK event."
+
+// grammar is the command line, option for option as superlance's memmon
+// (getopt "hcp:g:a:s:m:n:u:"), plus the shared long-only SMTP options.
+// Sizes and times are plain strings, parsed afterwards, so that an error
+// can name the option and the value exactly.
+type grammar struct {
+	Cumulative bool     `short:"c" name:"cumulative" help:"Count a process's RSS plus that of all its descendants."`
+	Program    []string `short:"p" name:"program" sep:"none" placeholder:"NAME=SIZE" help:"Limit for a program, as name=SIZE or group:name=SIZE (repeatable; a later NAME overrides)."`
+	Group      []string `short:"g" name:"group" aliases:"groupname" sep:"none" placeholder:"GROUP=SIZE" help:"Limit for every process of a group (repeatable)."`
+	Any        string   `short:"a" name:"any" placeholder:"SIZE" help:"Limit for every process no other rule names."`
+	Sendmail   string   `short:"s" name:"sendmail_program" aliases:"sendmail" default:"/usr/sbin/sendmail -t -i" placeholder:"COMMAND" help:"Mail command, run with /bin/sh -c, message on stdin."`
+	Email      string   `short:"m" name:"email" placeholder:"ADDRESS" help:"Mail this address when a process is restarted or cannot be."`
+	Uptime     string   `short:"u" name:"uptime" placeholder:"TIME" help:"Mail about a restart only when the process had been up at most this long (seconds, or a number with s, m, h or d)."`
+	Name       string   `short:"n" name:"name" placeholder:"NAME" help:"Name shown in the mail subject: memmon [NAME]: ..."`
+
+	SMTP cli.SMTPFlags `embed:""`
+}
+
+// config is the validated command line.
+type config struct {
+	rules      rules
+	cumulative bool
+	sendmail   string
+	email      []string
+	uptime     int64 // seconds; math.MaxInt64 when not given
+	name       string
+	smtp       *cli.SMTPFlags
+}
+
+// parseArgs parses and validates the command line. done reports that run
+// must return code now (help printed or a usage error reported).
+func parseArgs(args []string, stdout, stderr io.Writer) (cfg *config, code int, done bool) {
+	if len(args) == 0 {
+		// Upstream prints its usage and exits 255 here. A memmon line
+		// without options is almost certainly a mistake in supervisord.conf,
+		// so it stays an error, reported the way every usage error is.
+		cli.Usagef(stderr, "memmon", "no options given: set a limit with -p, -g or -a")
+		return nil, cli.ExitUsage, true
+	}
+	var g grammar
+	kctx, code, done := cli.Parse("memmon", description, &g, args, stdout, stderr)
+	if done {
+		return nil, code, true
+	}
+	given := map[string]bool{}
+	for _, p := range kctx.Path {
+		if p.Flag != nil {
+			given[p.Flag.Name] = true
+		}
+	}
+	cfg, err := g.config(given)
+	if err != nil {
+		cli.Usagef(stderr, "memmon", "%v", err)
+		return nil, cli.ExitUsage, true
+	}
+	return cfg, 0, false
+}
+
+// config validates g; given holds the names of the flags that appeared on
+// the command line, so that -a "" is an error and not "no -a".
+func (g *grammar) config(given map[string]bool) (*config, error) {
+	cfg := &config{
+		cumulative: g.Cumulative,
+		sendmail:   g.Sendmail,
+		uptime:     math.MaxInt64,
+		name:       g.Name,
+		smtp:       &g.SMTP,
+		rules: rules{
+			programs: map[string]uint64{},
+			groups:   map[string]uint64{},
+		},
+	}
+	var err error
+	if cfg.rules.programs, err = parseLimits("--program", g.Program); err != nil {
+		return nil, err
+	}
+	if cfg.rules.groups, err = parseLimits("--group", g.Group); err != nil {
+		return nil, err
+	}
+	if given["any"] {
+		if cfg.rules.any, err = parseSize(g.Any); err != nil {
+			return nil, fmt.Errorf("--any %q: %w", g.Any, err)
+		}
+		cfg.rules.hasAny = true
+	}
+	if given["uptime"] {
+		if cfg.uptime, err = parseUptime(g.Uptime); err != nil {
+			return nil, fmt.Errorf("--uptime %q: %w", g.Uptime, err)
+		}
+	}
+	if given["email"] {
+		// Upstream hands -m to "sendmail -t" in a To: header, where a comma
+		// separates recipients; keep that working.
+		for _, a := range strings.Split(g.Email, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				cfg.email = append(cfg.email, a)
+			}
+		}
+		if len(cfg.email) == 0 {
+			return nil, fmt.Errorf("--email %q: no address", g.Email)
+		}
+	}
+	return cfg, nil
+}
+
+// parseLimits parses the NAME=SIZE values of -p or -g; a later NAME
+// overrides an earlier one, as upstream's dict does.
+func parseLimits(opt string, values []string) (map[string]uint64, error) {
+	limits := make(map[string]uint64, len(values))
+	for _, v := range values {
+		name, size, ok := strings.Cut(v, "=")
+		if !ok {
+			return nil, fmt.Errorf("%s %q: want NAME=SIZE", opt, v)
+		}
+		if name == "" {
+			return nil, fmt.Errorf("%s %q: empty name", opt, v)
+		}
+		n, err := parseSize(size)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: %w", opt, v, err)
+		}
+		limits[name] = n
+	}
+	return limits, nil
+}
+
+var sizeUnits = []struct {
+	suffix string
+	mult   uint64
+}{{"kb", 1 << 10}, {"mb", 1 << 20}, {"gb", 1 << 30}}
+
+var errSize = errors.New("want bytes or a number with KB, MB or GB")
+
+// parseSize reads a size the way supervisor's byte_size does: case does not
+// matter, a kb, mb or gb suffix multiplies by a power of 1024, and the
+// number is read like Python's int() (surrounding spaces, a + sign and _
+// between digits are fine). Negative sizes, which upstream accepts and which
+// would make every process "too big", are refused.
+func parseSize(s string) (uint64, error) {
+	text := strings.ToLower(s)
+	mult := uint64(1)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(text, u.suffix) {
+			text, mult = strings.TrimSuffix(text, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := pyInt(text)
+	if err != nil {
+		return 0, fmt.Errorf("invalid size %q (%w)", s, errSize)
+	}
+	if n.Sign() < 0 {
+		return 0, fmt.Errorf("invalid size %q (a size cannot be negative)", s)
+	}
+	n.Mul(n, new(big.Int).SetUint64(mult))
+	if !n.IsUint64() {
+		return 0, fmt.Errorf("invalid size %q (too large)", s)
+	}
+	return n.Uint64(), nil
+}
+
+// parseUptime reads -u as upstream does: integer seconds, or an integer
+// followed by s, m, h or d (any case). Negative values, which would make
+// every restart mail-less, are refused.
+func parseUptime(s string) (int64, error) {
+	text := strings.ToLower(s)
+	mult := int64(1)
+	if text != "" {
+		switch text[len(text)-1] {
+		case 's':
+			text = text[:len(text)-1]
+		case 'm':
+			text, mult = text[:len(text)-1], 60
+		case 'h':
+			text, mult = text[:len(text)-1], 3600
+		case 'd':
+			text, mult = text[:len(text)-1], 86400
+		}
+	}
+	n, err := pyInt(text)
+	if err != nil {
+		return 0, errors.New("want seconds or a number with s, m, h or d")
+	}
+	if n.Sign() < 0 {
+		return 0, errors.New("a time cannot be negative")
+	}
+	n.Mul(n, big.NewInt(mult))
+	if !n.IsInt64() {
+		return 0, errors.New("too large")
+	}
+	return n.Int64(), nil
+}
+
+// pyInt parses a decimal integer as Python's int() does: optional
+// surrounding white space, an optional sign, digits with single
+// underscores between them. Leading zeros are fine ("010" is 10).
+func pyInt(s string) (*big.Int, error) {
+	s = strings.TrimSpace(s)
+	digits := strings.TrimLeft(s, "+-")
+	if len(s)-len(digits) > 1 || digits == "" || digits[0] == '_' || digits[len(digits)-1] == '_' || strings.Contains(digits, "__") {
+		return nil, errors.New("not an integer")
+	}
+	clean := strings.ReplaceAll(digits, "_", "")
+	for _, c := range clean {
+		if c < '0' || c > '9' {
+			return nil, errors.New("not an integer")
+		}
+	}
+	n, _ := new(big.Int).SetString(clean, 10)
+	if strings.HasPrefix(s, "-") {
+		n.Neg(n)
+	}
+	return n, nil
+}
+
+// sortedLimits renders a limit map as upstream's log does: "a=1, b=2".
+func sortedLimits(m map[string]uint64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/superlance-go/superlance/internal/procinfo"
+	"github.com/superlance-go/superlance/notify"
+	"github.com/superlance-go/superlance/rpcclient"
+)
+
+// Deadlines of the calls to supervisord. Stop and start wait for the
+// process: stopProcess until it has exited (up to the program's
+// stopwaitsecs, then SIGKILL), startProcess until it is RUNNING (its
+// startsecs). Both are configured per program and often raised above the
+// defaults (10 s and 1 s), so the deadline is generous; it only guards
+// against a supervisord that never answers.
+const (
+	infoTimeout    = 10 * time.Second
+	restartTimeout = 2 * time.Minute
+)
+
+// rules are the limits of the command line, in bytes.
+type rules struct {
+	programs map[string]uint64 // -p: "name" or "group:name"
+	groups   map[string]uint64 // -g
+	any      uint64            // -a, when hasAny
+	hasAny   bool
+}
+
+// rule is the limit that applies to one process, and where it came from.
+type rule struct {
+	option string // "-p", "-g" or "-a"
+	key    string // the NAME or GROUP of -p/-g; "" for -a
+	limit  uint64
+}
+
+// match returns the most specific rule for a process: -p group:name, then
+// -p name, then -g group, then -a. Upstream checked all of them in turn and
+// could restart one process twice in a tick; here exactly one decides.
+func (r *rules) match(group, name string) (rule, bool) {
+	if l, ok := r.programs[group+":"+name]; ok {
+		return rule{"-p", group + ":" + name, l}, true
+	}
+	if l, ok := r.programs[name]; ok {
+		return rule{"-p", name, l}, true
+	}
+	if l, ok := r.groups[group]; ok {
+		return rule{"-g", group, l}, true
+	}
+	if r.hasAny {
+		return rule{"-a", "", r.any}, true
+	}
+	return rule{}, false
+}
+
+func (r *rules) empty() bool {
+	return len(r.programs) == 0 && len(r.groups) == 0 && !r.hasAny
+}
+
+// supervisor is the part of supervisord's API memmon uses
+// (*rpcclient.Client).
+type supervisor interface {
+	GetAllProcessInfo(ctx context.Context) ([]rpcclient.ProcessInfo, error)
+	GetProcessInfo(ctx context.Context, name string) (rpcclient.ProcessInfo, error)
+	StopProcess(ctx context.Context, name string, wait bool) error
+	StartProcess(ctx context.Context, name string, wait bool) error
+}
+
+// memTable is one snapshot of process memory (*procinfo.Table).
+type memTable interface {
+	RSS(pid int) (uint64, bool)
+	TreeRSS(pid int) (uint64, bool)
+}
+
+func snapshot(ctx context.Context) (memTable, error) { return procinfo.Snapshot(ctx) }
+
+// memmon holds what one scan needs.
+type memmon struct {
+	cfg      *config
+	sv       supervisor
+	snapshot func(context.Context) (memTable, error)
+	// selfGroup and selfName identify this listener, which is never restarted.
+	selfGroup, selfName string
+	log                 *log.Logger
+	enqueue             func(*notify.Message) error // nil without -m
+	now                 func() time.Time
+}
+
+// scan is the work of one TICK event, run by the worker off the event loop.
+func (m *memmon) scan(ctx context.Context) {
+	r := &m.cfg.rules
+	if len(r.programs) > 0 {
+		m.log.Printf("Checking programs %s", sortedLimits(r.programs))
+	}
+	if len(r.groups) > 0 {
+		m.log.Printf("Checking groups %s", sortedLimits(r.groups))
+	}
+	if r.hasAny {
+		m.log.Printf("Checking any=%d", r.any)
+	}
+	if r.empty() {
+		return
+	}
+	ictx, cancel := context.WithTimeout(ctx, infoTimeout)
+	procs, err := m.sv.GetAllProcessInfo(ictx)
+	cancel()
+	if err != nil {
+		m.log.Printf("getAllProcessInfo: %v; skipping this check", err)
+		return
+	}
+	// One snapshot for the whole tick: every process is measured against
+	// the same picture of the process table.
+	table, err := m.snapshot(ctx)
+	if err != nil {
+		m.log.Printf("reading the process table: %v; skipping this check", err)
+		return
+	}
+	for _, p := range procs {
+		if p.PID == 0 || (p.Group == m.selfGroup && p.Name == m.selfName) {
+			continue
+		}
+		rl, ok := r.match(p.Group, p.Name)
+		if !ok {
+			continue
+		}
+		var rss uint64
+		if m.cfg.cumulative {
+			rss, ok = table.TreeRSS(p.PID)
+		} else {
+			rss, ok = table.RSS(p.PID)
+		}
+		if !ok {
+			continue // exited since getAllProcessInfo
+		}
+		namespec := p.Group + ":" + p.Name // memmon's form, even when group == name
+		m.log.Printf("RSS of %s is %d", namespec, rss)
+		if rss > rl.limit {
+			m.restart(ctx, namespec, rss)
+		}
+	}
+}
+
+// restart stops and starts one process, waiting for each, and mails about
+// it. Faults are logged and mailed; the listener carries on with the next
+// process (upstream died here and was restarted by supervisord).
+func (m *memmon) restart(ctx context.Context, namespec string, rss uint64) {
+	ictx, cancel := context.WithTimeout(ctx, infoTimeout)
+	info, err := m.sv.GetProcessInfo(ictx, namespec)
+	cancel()
+	if err != nil {
+		m.log.Printf("Not restarting %s: getProcessInfo: %v", namespec, err)
+		return
+	}
+	uptime := info.Now - info.Start
+
+	m.log.Printf("Restarting %s", namespec)
+	sctx, cancel := context.WithTimeout(ctx, restartTimeout)
+	err = m.sv.StopProcess(sctx, namespec, true)
+	cancel()
+	if err != nil {
+		// Upstream's words minus ", exiting": this listener goes on. The
+		// mail subject keeps them, byte for byte, for existing mail filters.
+		msg := fmt.Sprintf("Failed to stop process %s (RSS %d): %s", namespec, rss, faultText(err))
+		m.log.Print(msg)
+		m.mail(fmt.Sprintf("failed to stop process %s, exiting", namespec), msg)
+		return
+	}
+	sctx, cancel = context.WithTimeout(ctx, restartTimeout)
+	err = m.sv.StartProcess(sctx, namespec, true)
+	cancel()
+	if err != nil {
+		msg := fmt.Sprintf("Failed to start process %s after stopping it: %s", namespec, faultText(err))
+		m.log.Print(msg)
+		m.mail(fmt.Sprintf("failed to start process %s, exiting", namespec), msg)
+		return
+	}
+	if uptime <= m.cfg.uptime {
+		now := m.now()
+		zone, _ := now.Zone()
+		m.mail(fmt.Sprintf("process %s restarted", namespec),
+			fmt.Sprintf("memmon.py restarted the process named %s at %s %s because it was consuming too much memory (%d bytes RSS)",
+				namespec, now.Format(asctime), zone, rss))
+	}
+}
+
+// asctime is C's asctime() layout, which upstream's mail uses.
+const asctime = "Mon Jan _2 15:04:05 2006"
+
+// faultText renders a supervisord fault as upstream shows it
+// (<Fault 70: 'NOT_RUNNING: foo'>) and any other error as its message.
+func faultText(err error) string {
+	var f *rpcclient.Fault
+	if errors.As(err, &f) {
+		return f.Error()
+	}
+	return err.Error()
+}
+
+// mail queues a message when -m is set; the queue logs the delivery.
+func (m *memmon) mail(subject, body string) {
+	if m.enqueue == nil {
+		return
+	}
+	if err := m.enqueue(m.cfg.message(subject, body)); err != nil {
+		m.log.Printf("not mailing: %v", err)
+	}
+}
+
+// message is one mail with upstream's subject prefix.
+func (cfg *config) message(subject, body string) *notify.Message {
+	prefix := "memmon: "
+	if cfg.name != "" {
+		prefix = "memmon [" + cfg.name + "]: "
+	}
+	return &notify.Message{To: cfg.email, From: cfg.smtp.From, Subject: prefix + subject, Body: body}
+}
