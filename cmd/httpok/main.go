@@ -60,7 +60,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		queue = notify.NewQueue(transport, notify.QueueOptions{Log: logger})
 		h.enqueue = queue.Enqueue
 	}
-	worker := eventproto.NewWorker(ctx)
+	// SIGTERM must not cut a restart in half (a process stopped and never
+	// started again): jobs keep running into the drain, which cancels them
+	// when the grace period ends.
+	worker := eventproto.NewWorker(context.WithoutCancel(ctx))
 	handler := func(_ context.Context, ev eventproto.Event) {
 		if !ev.IsTick() {
 			return
