@@ -75,9 +75,6 @@ type ProtocolError struct {
 }
 
 func (e *ProtocolError) Error() string {
-	if len(e.Data) == 0 {
-		return "eventproto: " + e.Msg
-	}
 	return "eventproto: " + e.Msg + ": " + strconv.Quote(string(e.Data))
 }
 

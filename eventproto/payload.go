@@ -93,7 +93,7 @@ func ParseTick(payload string) (Tick, error) {
 		}
 		sec, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return fmt.Errorf("invalid when %q", v)
+			return fmt.Errorf("invalid when %q", short(v))
 		}
 		t.When, have = time.Unix(sec, 0), true
 		return nil
@@ -113,7 +113,7 @@ func TickPeriod(eventName string) (time.Duration, error) {
 	digits, ok := strings.CutPrefix(eventName, "TICK_")
 	n, numeric := parseCount(digits)
 	if !ok || !numeric || n == 0 || n > int64(1<<63-1)/int64(time.Second) {
-		return 0, fmt.Errorf("eventproto: %q is not a TICK_<seconds> event name", eventName)
+		return 0, fmt.Errorf("eventproto: %q is not a TICK_<seconds> event name", short(eventName))
 	}
 	return time.Duration(n) * time.Second, nil
 }
@@ -281,7 +281,7 @@ func eachToken(set string, fn func(k, v string) error) error {
 		}
 		k, v, ok := strings.Cut(tok, ":")
 		if !ok {
-			return fmt.Errorf("token %q without ':'", tok)
+			return fmt.Errorf("token %q without ':'", short(tok))
 		}
 		if err := fn(k, v); err != nil {
 			return err
@@ -302,7 +302,7 @@ func splitHead(payload string) (head, data string, err error) {
 func parseInt(key, v string) (int, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return 0, fmt.Errorf("invalid %s %q", key, v)
+		return 0, fmt.Errorf("invalid %s %q", key, short(v))
 	}
 	return n, nil
 }
@@ -314,4 +314,13 @@ func payloadError(family, payload string, err error) error {
 		payload = payload[:maxQuoted]
 	}
 	return fmt.Errorf("eventproto: parsing %s payload %q: %w", family, payload, err)
+}
+
+// short cuts a token quoted inside an error; the whole payload is quoted
+// (bounded) by payloadError already.
+func short(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
 }
