@@ -131,9 +131,9 @@ func (m *Message) Bytes() ([]byte, error) {
 	if from != nil {
 		e.From = headerAddress(from)
 	}
-	e.Subject = m.Subject // the library writes no Subject header when empty
+	e.Subject = headerText(m.Subject) // the library writes no Subject header when empty
 	for _, f := range m.Header {
-		e.Headers.Add(f.Name, f.Value)
+		e.Headers.Add(f.Name, headerText(f.Value))
 	}
 	e.Text = []byte(m.Body)
 	raw, err := e.Bytes()
@@ -150,25 +150,56 @@ func (m *Message) Bytes() ([]byte, error) {
 
 // headerAddress renders a for the library, which splits address headers on
 // every comma before formatting each part. A display name with a comma is
-// therefore given as an RFC 2047 encoded word (the comma encoded), which the
+// therefore given as RFC 2047 encoded words (the comma encoded), which the
 // library decodes and writes back as a quoted name.
 func headerAddress(a *mail.Address) string {
 	if !strings.Contains(a.Name, ",") {
 		return a.String()
 	}
-	var b strings.Builder
-	b.WriteString("=?utf-8?q?")
-	for i := 0; i < len(a.Name); i++ {
-		switch c := a.Name[i]; {
-		case c == ' ':
-			b.WriteByte('_')
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-			b.WriteByte(c)
-		default:
-			fmt.Fprintf(&b, "=%02X", c)
-		}
+	return encodeWords(a.Name) + " <" + a.Address + ">"
+}
+
+// headerText returns s ready for the library's header encoding, which
+// leaves printable ASCII alone: text that already looks like an encoded
+// word ("=?") would be decoded by the receiver, so it is encoded here.
+func headerText(s string) string {
+	if !strings.Contains(s, "=?") {
+		return s
 	}
-	b.WriteString("?= <" + a.Address + ">")
+	return encodeWords(s)
+}
+
+// encodeWords encodes all of s as RFC 2047 Q encoded words of at most 75
+// characters, splitting only between characters. Only letters and digits
+// stay as they are, which is safe in any header context.
+func encodeWords(s string) string {
+	const prefix, suffix, limit = "=?utf-8?q?", "?=", 75
+	var b, word strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(prefix + word.String() + suffix)
+		word.Reset()
+	}
+	for _, r := range s {
+		var enc strings.Builder
+		for _, c := range []byte(string(r)) {
+			switch {
+			case c == ' ':
+				enc.WriteByte('_')
+			case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+				enc.WriteByte(c)
+			default:
+				fmt.Fprintf(&enc, "=%02X", c)
+			}
+		}
+		if len(prefix)+word.Len()+enc.Len()+len(suffix) > limit {
+			flush()
+		}
+		word.WriteString(enc.String())
+	}
+	flush()
 	return b.String()
 }
 
