@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/superlance-go/superlance/eventproto"
+	"github.com/superlance-go/superlance/internal/svtest"
+)
+
+var listenerEnv = []string{"SUPERVISOR_SERVER_URL=unix:///nonexistent/supervisor.sock"}
+
+func TestRejectedCommandLines(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown short", []string{"-Z"}, "unknown flag -Z"},
+		{"unknown long", []string{"--bogus"}, "unknown flag --bogus"},
+		{"prefix of a long option", []string{"--prog", "x"}, "unknown flag --prog"},
+		{"missing value", []string{"-m"}, "-m needs a value"},
+		{"missing long value", []string{"-a", "--optionalheader"}, "--optionalheader needs a value"},
+		{"bad address", []string{"-m", "not an address"}, "crashmail: error:"},
+		{"header injection in -o", []string{"-m", "a@example.com", "-o", "x\r\nBcc: b@example.com"}, "crashmail: error:"},
+		{"smtp option without host", []string{"--smtp-user", "bob"}, "--smtp-user needs --smtp-host"},
+		{"bad smtp tls", []string{"--smtp-host", "localhost", "--smtp-tls", "maybe"}, "--smtp-tls"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, strings.NewReader(""), &stdout, &stderr, listenerEnv)
+			if code != 2 {
+				t.Errorf("exit: got %d, want 2", code)
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("stdout: got %q, want nothing", stdout.String())
+			}
+			if !strings.Contains(stderr.String(), tt.want) || !strings.HasPrefix(stderr.String(), "crashmail: error: ") {
+				t.Errorf("stderr: got %q, want a crashmail error containing %q", stderr.String(), tt.want)
+			}
+		})
+	}
+}
+
+func TestHelpAndRefusal(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"--help"}, strings.NewReader(""), &stdout, &stderr, nil); code != 0 {
+		t.Errorf("--help exit: got %d, want 0", code)
+	}
+	for _, flag := range []string{"--program", "--any", "--optionalheader", "--sendmail_program", "--email", "--smtp-host", "--from"} {
+		if !strings.Contains(stdout.String(), flag) {
+			t.Errorf("help: %s missing", flag)
+		}
+	}
+	stdout.Reset()
+	stderr.Reset()
+	// Upstream's spellings, with positional arguments ignored, then the refusal.
+	code := run(context.Background(), []string{"-p", "a", "-p", "grp:b", "-a", "-o", "H", "--sendmail", "cat", "-m", "x@example.com", "positional"}, strings.NewReader(""), &stdout, &stderr, nil)
+	if code != 0 {
+		t.Errorf("outside supervisord: got exit %d, want 0", code)
+	}
+	if got, want := stderr.String(), "crashmail must be run as a supervisor event listener\n"; got != want {
+		t.Errorf("stderr: got %q, want %q", got, want)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout: got %q, want nothing", stdout.String())
+	}
+}
+
+func TestSubjectAndBody(t *testing.T) {
+	ps := eventproto.ProcessState{ProcessName: "foo", GroupName: "bar", FromState: "RUNNING", Pid: 58597}
+	const at = "2026-11-21 16:23:32,987"
+	tests := []struct{ header, want string }{
+		{"", "foo crashed at " + at},
+		{"[foo]", "[foo]: foo crashed at " + at},
+		{"H", "H: foo crashed at " + at},
+	}
+	for _, tt := range tests {
+		if got := subject(tt.header, ps.ProcessName, at); got != tt.want {
+			t.Errorf("subject(%q): got %q, want %q", tt.header, got, tt.want)
+		}
+	}
+	if got, want := body(ps), "Process foo in group bar exited unexpectedly (pid 58597) from state RUNNING"; got != want {
+		t.Errorf("body: got %q, want %q", got, want)
+	}
+	if got, want := asctime(time.Date(2026, 11, 21, 16, 23, 32, 987999999, time.Local)), at; got != want {
+		t.Errorf("asctime: got %q, want %q", got, want)
+	}
+}
+
+func TestWatched(t *testing.T) {
+	web := eventproto.ProcessState{ProcessName: "web", GroupName: "web"}
+	grpWeb := eventproto.ProcessState{ProcessName: "web", GroupName: "grp"}
+	tests := []struct {
+		name     string
+		programs []string
+		any      bool
+		ps       eventproto.ProcessState
+		want     bool
+	}{
+		{"no -p watches all", nil, false, grpWeb, true},
+		{"-a watches all", []string{"other"}, true, grpWeb, true},
+		{"bare name", []string{"web"}, false, grpWeb, true},
+		{"namespec", []string{"grp:web"}, false, grpWeb, true},
+		{"group:name when group == name", []string{"web:web"}, false, web, true},
+		{"namespec when group == name", []string{"web"}, false, web, true},
+		{"other program", []string{"db"}, false, grpWeb, false},
+		{"other group", []string{"other:web"}, false, grpWeb, false},
+	}
+	for _, tt := range tests {
+		if got := watched(tt.programs, tt.any, tt.ps); got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// event renders one event as supervisord writes it.
+func event(serial int, name, payload string) string {
+	return fmt.Sprintf("ver:3.0 server:supervisor serial:%d pool:crashmail poolserial:%d eventname:%s len:%d\n%s",
+		serial, serial, name, utf8.RuneCountInString(payload), payload)
+}
+
+func TestRunMailsOnlyWatchedUnexpectedExits(t *testing.T) {
+	sink := svtest.NewSendmail(t)
+	stdin := event(1, "PROCESS_STATE_EXITED", "processname:crasher groupname:crasher from_state:RUNNING expected:0 pid:11") +
+		event(2, "PROCESS_STATE_EXITED", "processname:fine groupname:fine from_state:RUNNING expected:1 pid:12") +
+		event(3, "PROCESS_STATE_EXITED", "processname:other groupname:grp from_state:RUNNING expected:0 pid:13") +
+		event(4, "PROCESS_STATE_FATAL", "processname:crasher groupname:crasher from_state:BACKOFF") +
+		event(5, "TICK_5", "when:1")
+	var stdout, stderr bytes.Buffer
+	now := func() time.Time { return time.Date(2026, 11, 21, 16, 23, 32, 987654321, time.Local) }
+	code := runClock(context.Background(), []string{"-p", "crasher", "-o", "[prod]", "-s", sink.Command, "-m", "ops@example.com"},
+		strings.NewReader(stdin), &stdout, &stderr, listenerEnv, now)
+	if code != 0 {
+		t.Fatalf("exit: got %d, want 0; stderr %q", code, stderr.String())
+	}
+	if got, want := stdout.String(), strings.Repeat("READY\nRESULT 2\nOK", 5)+"READY\n"; got != want {
+		t.Errorf("stdout: got %q, want %q", got, want)
+	}
+	mails := sink.Mails(t) // the drain at EOF has delivered everything
+	if len(mails) != 1 {
+		t.Fatalf("mails: got %d, want 1", len(mails))
+	}
+	m := mails[0]
+	if got, want := m.Msg.Header.Get("Subject"), "[prod]: crasher crashed at 2026-11-21 16:23:32,987"; got != want {
+		t.Errorf("Subject: got %q, want %q", got, want)
+	}
+	if got, want := m.Text, "Process crasher in group crasher exited unexpectedly (pid 11) from state RUNNING"; got != want {
+		t.Errorf("body: got %q, want %q", got, want)
+	}
+	wantLog := "crashmail: unexpected exit, mailing\ncrashmail: Mailed:\n\nTo: ops@example.com\n" +
+		"Subject: [prod]: crasher crashed at 2026-11-21 16:23:32,987\n\n" +
+		"Process crasher in group crasher exited unexpectedly (pid 11) from state RUNNING\n"
+	if !strings.HasPrefix(stderr.String(), wantLog) {
+		t.Errorf("stderr: got %q, want it to start with %q", stderr.String(), wantLog)
+	}
+}
+
+func TestRunWithoutEmailOnlyLogs(t *testing.T) {
+	sink := svtest.NewSendmail(t)
+	stdin := event(1, "PROCESS_STATE_EXITED", "processname:crasher groupname:grp from_state:RUNNING expected:0 pid:11")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"-s", sink.Command}, strings.NewReader(stdin), &stdout, &stderr, listenerEnv)
+	if code != 0 {
+		t.Fatalf("exit: got %d, want 0", code)
+	}
+	if n := len(sink.Mails(t)); n != 0 {
+		t.Errorf("mails: got %d, want 0", n)
+	}
+	want := "crashmail: unexpected exit: Process crasher in group grp exited unexpectedly (pid 11) from state RUNNING\n" +
+		"crashmail: not mailed: -m/--email is not set\n"
+	if got := stderr.String(); got != want {
+		t.Errorf("stderr: got %q, want %q", got, want)
+	}
+}
