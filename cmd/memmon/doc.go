@@ -1,0 +1,110 @@
+/*
+Memmon is a supervisord event listener that restarts processes whose
+resident memory (RSS) grows beyond a limit. It is a drop-in replacement for
+superlance's memmon: the same options, the same log lines and the same mail,
+but it reads the process table through /proc (gopsutil) instead of running
+ps for every process, and it never blocks supervisord's event stream.
+
+Usage:
+
+	memmon [-c] [-p NAME=SIZE]... [-g GROUP=SIZE]... [-a SIZE]
+	       [-s COMMAND] [-m ADDRESS] [-u TIME] [-n NAME] [SMTP options]
+
+On every TICK event memmon asks supervisord for its processes, takes one
+snapshot of the process table, and checks every running process that a rule
+names. It logs "RSS of GROUP:NAME is BYTES" for each, and restarts a process
+whose RSS is strictly greater than its limit: getProcessInfo (for the
+uptime), then stopProcess and startProcess, each waiting for the process.
+The scan runs off the event loop: the event is acknowledged at once, and a
+tick that arrives while the previous scan is still running is logged and
+skipped.
+
+The flags are:
+
+	-c, --cumulative
+		Count the RSS of the process plus that of all its descendants.
+	-p, --program NAME=SIZE
+		Limit for a program, given as name or group:name (repeatable; a
+		later NAME replaces an earlier one).
+	-g, --group GROUP=SIZE (also --groupname)
+		Limit for every process of a group (repeatable).
+	-a, --any SIZE
+		Limit for every process that no -p or -g names.
+	-s, --sendmail_program COMMAND (also --sendmail)
+		Mail command, run with /bin/sh -c, the message on its stdin.
+		Default: /usr/sbin/sendmail -t -i.
+	-m, --email ADDRESS
+		Mail this address (or comma-separated addresses) about restarts
+		and failed restarts. Without -m nothing is mailed.
+	-u, --uptime TIME
+		Mail about a restart only when the process had been up at most
+		TIME: seconds, or a number followed by s, m, h or d (2m, 1d).
+		Default: always.
+	-n, --name NAME
+		Subject prefix "memmon [NAME]: " instead of "memmon: ".
+	--smtp-host, --smtp-user, --smtp-password-env, --smtp-password-file,
+	--smtp-tls, --smtp-cacert, --from
+		Deliver mail over SMTP instead of the sendmail command (see
+		--help).
+	-h, --help
+		Show the help on stdout and exit 0.
+
+Sizes are read as supervisor reads them: bytes, or a number followed by KB,
+MB or GB (any case, powers of 1024: 1MB is 1048576 bytes). The number may
+carry spaces around it, a + sign and _ between digits (" 1 mB", "1_000").
+Anything else is refused with an error naming the option and the value:
+1.5MB, 10KiB, 5b, 0x10, MB, -5 (upstream accepted negative sizes, which make
+every process too big), and NAME=SIZE values without "=" or with an empty
+name.
+
+Rules. For each process the most specific rule decides:
+-p group:name, then -p name, then -g group, then -a. So with -a 200MB
+-p db=1GB, db may use up to 1GB. A process is restarted at most once per
+tick. memmon never measures or restarts itself (found through
+SUPERVISOR_PROCESS_NAME and SUPERVISOR_GROUP_NAME), even under -a.
+
+Mail, as upstream sends it:
+
+	Subject: memmon: process GROUP:NAME restarted
+	memmon.py restarted the process named GROUP:NAME at Sat Nov 21 16:23:32 2026 UTC because it was consuming too much memory (123456789 bytes RSS)
+
+If stopping fails, memmon logs "Failed to stop process GROUP:NAME (RSS R):
+FAULT", mails it with the subject "failed to stop process GROUP:NAME,
+exiting" and does not start the process; if starting fails it logs "Failed
+to start process GROUP:NAME after stopping it: FAULT" and mails it with
+the subject "failed to start process GROUP:NAME, exiting". The subjects keep
+upstream's words for existing mail filters, but memmon does not exit: it
+goes on with the next process and the next tick. Mail is queued and
+delivered in the background, with retries.
+
+supervisord.conf:
+
+	[eventlistener:memmon]
+	command=memmon -p web=200MB -g workers=500MB -a 1GB -m ops@example.com
+	events=TICK_60
+
+A stop or start waits for the process (up to its stopwaitsecs, or its
+startsecs), so memmon allows each call two minutes. The uptime that -u
+compares is supervisord's own (now minus start, from getProcessInfo).
+When supervisord stops memmon during a restart, memmon lets the restart
+run for up to 8 seconds (less than supervisord's default stopwaitsecs) and
+then exits.
+
+Exit status: 0 after --help or when supervisord closes stdin or sends
+SIGTERM (queued mail is delivered first, within a few seconds); 1 when not
+run under supervisord (no SUPERVISOR_SERVER_URL: "memmon must be run as a
+supervisor event listener") or on a protocol error; 2 for a bad command
+line, including an empty one (upstream printed its usage and exited 255;
+usage errors go to stderr because stdout belongs to the event protocol).
+
+Differences from Python superlance's memmon: the memory comes from /proc,
+not from ps; the most specific rule decides and a process is restarted at
+most once per tick (upstream could restart it twice, and -p group:name
+crashed it); the mail subject name comes from -n only (upstream let a later
+-p or -g name replace it); a stop or start fault no longer kills the
+listener; memmon never restarts itself; negative sizes and times and empty
+names are refused; only full option names and the aliases --groupname and
+--sendmail are accepted (no prefixes such as --prog); every log line is
+prefixed "memmon: ", and with no rule at all nothing is logged per tick.
+*/
+package main
