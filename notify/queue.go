@@ -218,8 +218,13 @@ func (q *Queue) deliver(m *Message) {
 			q.keep(m, fmt.Errorf("last attempt: %w", err))
 			return
 		}
-		pause = min(2*pause, max(maxBackoff, q.opts.Backoff))
+		pause = nextPause(pause, q.opts.Backoff)
 	}
+}
+
+// nextPause doubles pause up to a minute, or up to base when that is longer.
+func nextPause(pause, base time.Duration) time.Duration {
+	return min(2*pause, max(maxBackoff, base))
 }
 
 // keep records m as undelivered for Close to report.
