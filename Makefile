@@ -17,3 +17,13 @@ build:
 
 install:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BINDIR)/ $(addprefix ./cmd/,$(TOOLS))
+
+# The six tools under a real supervisord, with misbehaving programs and a
+# built-in mail server; about a minute. See internal/demo.
+demo:
+	$(GO) run ./internal/demo
+
+# Go benchmarks, then whole-process figures for each tool (internal/benchharness).
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./internal/benchharness

@@ -134,6 +134,11 @@ func runDemo(ctx context.Context, o options) (*report, error) {
 		p.say("supervisord", red, "exited on its own; see %s", filepath.Join(tmp, "supervisord.log"))
 	}
 
+	// Let a restart in progress finish, so the listener does not report a
+	// failed start caused by the shutdown.
+	for end := time.Now().Add(4 * time.Second); !n.settled() && time.Now().Before(end); {
+		time.Sleep(100 * time.Millisecond)
+	}
 	// Stop supervisord while still watching: the batch tools flush what
 	// they hold on SIGTERM, and that mail should be shown too.
 	stopErr := sv.stop(p)

@@ -27,13 +27,23 @@ type narrator struct {
 	rep         *report
 	procs       map[string]rpcclient.ProcessInfo // last seen, by namespec
 	recent      map[string][]logLine             // recent log lines per tool
-	inBlock     map[string]bool                  // inside a multi-line mail echo
+	inBlock     map[string]int                   // inside a log block that repeats a mail
+	lastBody    map[string]string                // body of the tool's latest mail
+	pending     []pendingRestart                 // pid changes not yet explained
 	lastExit    map[string]int                   // exit status seen in EXITED
 	listenersUp bool
 	mailSeq     int
 	acted       map[string]bool
 	allActed    chan struct{}
 	closed      bool
+}
+
+// pendingRestart is a pid change seen in the process table before the log
+// line of the listener that caused it was read.
+type pendingRestart struct {
+	name     string
+	from, to int
+	seen     time.Time
 }
 
 type logLine struct {
@@ -46,7 +56,8 @@ func newNarrator(p *printer, o options, dir string, rep *report) *narrator {
 		p: p, o: o, dir: dir, rep: rep,
 		procs:    map[string]rpcclient.ProcessInfo{},
 		recent:   map[string][]logLine{},
-		inBlock:  map[string]bool{},
+		inBlock:  map[string]int{},
+		lastBody: map[string]string{},
 		lastExit: map[string]int{},
 		acted:    map[string]bool{},
 		allActed: make(chan struct{}),
@@ -60,21 +71,25 @@ func (n *narrator) watch(ctx context.Context, c *rpcclient.Client) {
 	poll := time.NewTicker(250 * time.Millisecond)
 	defer poll.Stop()
 	for {
+		// Logs first: a listener logs what it does before supervisord's
+		// table shows the result.
+		for _, t := range tools {
+			n.tail(t, offsets, partial)
+		}
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		infos, err := c.GetAllProcessInfo(cctx)
 		cancel()
 		if err == nil {
 			n.processes(infos)
 		}
-		for _, t := range tools {
-			n.tail(t, offsets, partial)
-		}
+		n.explainPending(false)
 		select {
 		case <-ctx.Done():
 			// One last read: lines written during the shutdown.
 			for _, t := range tools {
 				n.tail(t, offsets, partial)
 			}
+			n.explainPending(true)
 			return
 		case <-poll.C:
 		}
@@ -104,8 +119,7 @@ func (n *narrator) tail(tool string, offsets map[string]int64, partial map[strin
 }
 
 var (
-	rssLine     = regexp.MustCompile(`RSS of (\S+) is (\d+)`)
-	mailedBlock = regexp.MustCompile(`^(Mailed:|Sending notification email:)`)
+	rssLine = regexp.MustCompile(`RSS of (\S+) is (\d+)`)
 )
 
 // logLine shows one stderr line of a listener. The tools prefix their own
@@ -115,10 +129,7 @@ func (n *narrator) logLine(tool, line string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	text, own := strings.CutPrefix(line, tool+": ")
-	if own {
-		n.inBlock[tool] = mailedBlock.MatchString(text)
-	}
-	if n.inBlock[tool] || strings.TrimSpace(text) == "" {
+	if n.skipBlock(tool, text, own) || strings.TrimSpace(text) == "" {
 		return
 	}
 	rec := append(n.recent[tool], logLine{time.Now(), text})
@@ -141,6 +152,48 @@ func (n *narrator) logLine(tool, line string) {
 		}
 		n.p.say(tool, style, "%s", strings.TrimSpace(text))
 	}
+}
+
+// skipBlock reports whether text belongs to a log block that repeats a
+// mail, since the mail itself is shown: "Mailed:" followed by the message
+// in one multi-line log entry (continuation lines lack the "tool: "
+// prefix), or "Sending notification email:" followed by To, From, Subject,
+// Body and the body's first lines, one log entry each.
+func (n *narrator) skipBlock(tool, text string, own bool) bool {
+	const (
+		none = iota
+		mailed
+		head
+		body
+	)
+	switch state := n.inBlock[tool]; {
+	case !own:
+		return state == mailed
+	case state == head:
+		if text == "Body:" {
+			n.inBlock[tool] = body
+			return true
+		}
+		for _, h := range []string{"To:", "From:", "Subject:"} {
+			if strings.HasPrefix(text, h) {
+				return true
+			}
+		}
+	case state == body:
+		if t := strings.TrimSuffix(text, "..."); t != "" && strings.Contains(n.lastBody[tool], t) {
+			return true
+		}
+	}
+	n.inBlock[tool] = none
+	switch {
+	case strings.HasPrefix(text, "Mailed:"):
+		n.inBlock[tool] = mailed
+		return true
+	case strings.HasPrefix(text, "Sending notification email:"):
+		n.inBlock[tool] = head
+		return true
+	}
+	return false
 }
 
 // processes compares supervisord's process table with the previous one and
@@ -181,7 +234,7 @@ func (n *narrator) listener(name string, prev, pi rpcclient.ProcessInfo, seen bo
 
 func (n *narrator) program(name string, prev, pi rpcclient.ProcessInfo, seen bool) {
 	if seen && prev.PID != 0 && pi.PID != 0 && prev.PID != pi.PID {
-		n.restarted(name, prev.PID, pi.PID)
+		n.pending = append(n.pending, pendingRestart{name, prev.PID, pi.PID, time.Now()})
 		return
 	}
 	if seen && prev.State == pi.State {
@@ -202,24 +255,61 @@ func (n *narrator) program(name string, prev, pi rpcclient.ProcessInfo, seen boo
 	}
 }
 
-// restarted explains a pid change: which listener restarted the program
-// and why, from what that listener just logged.
-func (n *narrator) restarted(name string, from, to int) {
-	switch {
-	case name == "web" && n.loggedRecently("httpok", "restart"):
-		n.rep.Restarts["httpok restarted web"]++
-		n.p.say("httpok", green+bold, "▶ restarted web (pid %d → %d) because %s", from, to, n.httpokReason())
-	case name == "leaky" && n.loggedRecently("memmon", "Restarting"):
-		n.rep.Restarts["memmon restarted leaky"]++
-		n.p.say("memmon", green+bold, "▶ restarted leaky (pid %d → %d): it used %s, over its %d MB limit", from, to, n.leakyRSS(), n.o.Timing.LeakLimitMB)
-	default:
-		status := "its exit"
-		if s, ok := n.lastExit[name]; ok {
-			status = fmt.Sprintf("exit status %d", s)
+// explainPending tells who restarted a program (and why) from what that
+// listener logged. A pid change nobody claims within two seconds was
+// supervisord's own autorestart after an exit; final explains everything
+// still pending.
+func (n *narrator) explainPending(final bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	keep := n.pending[:0]
+	for _, r := range n.pending {
+		switch {
+		case r.name == "web" && n.loggedRecently("httpok", "restart"):
+			n.rep.Restarts["httpok restarted web"]++
+			n.p.say("httpok", green+bold, "▶ restarted web (pid %d → %d) because %s", r.from, r.to, n.httpokReason())
+			// One restart explains one pid change.
+			n.consume("httpok", "restart")
+		case r.name == "leaky" && n.loggedRecently("memmon", "Restarting"):
+			n.rep.Restarts["memmon restarted leaky"]++
+			n.p.say("memmon", green+bold, "▶ restarted leaky (pid %d → %d): it used %s, over its %d MB limit", r.from, r.to, n.leakyRSS(), n.o.Timing.LeakLimitMB)
+			n.consume("memmon", "Restarting")
+		case final || time.Since(r.seen) > 2*time.Second:
+			if _, ok := n.lastExit[r.name]; ok {
+				n.p.say(r.name, yellow, "supervisord restarted it (pid %d → %d)", r.from, r.to)
+			} else {
+				n.p.say(r.name, yellow, "exited; supervisord restarted it (pid %d → %d)", r.from, r.to)
+			}
+			delete(n.lastExit, r.name)
+		default:
+			keep = append(keep, r)
+			continue
 		}
-		n.p.say(name, yellow, "crashed (%s); supervisord restarted it (pid %d → %d)", status, from, to)
 	}
-	delete(n.lastExit, name)
+	n.pending = keep
+}
+
+// settled reports whether no program is between stop and start, so that
+// stopping supervisord now does not cut a listener's restart in half.
+func (n *narrator) settled() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, name := range []string{"web", "leaky"} {
+		if pi, ok := n.procs[name]; ok && pi.State != rpcclient.Running {
+			return false
+		}
+	}
+	return len(n.pending) == 0
+}
+
+func (n *narrator) consume(tool, substr string) {
+	rec := n.recent[tool][:0]
+	for _, l := range n.recent[tool] {
+		if !strings.Contains(l.text, substr) {
+			rec = append(rec, l)
+		}
+	}
+	n.recent[tool] = rec
 }
 
 func (n *narrator) loggedRecently(tool, substr string) bool {
@@ -273,6 +363,7 @@ func (n *narrator) mailArrived(m received) {
 		saved = "not saved: " + err.Error()
 	}
 	n.rep.Mails[m.Tool] = append(n.rep.Mails[m.Tool], m)
+	n.lastBody[m.Tool] = m.Body
 
 	lines := []string{
 		"From:    " + orDefault(m.From, m.Envelope),
