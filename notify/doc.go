@@ -18,4 +18,10 @@
 //   - SMTP speaks to a server over net/smtp with a deadline on every step:
 //     plain, STARTTLS (required, never a silent downgrade) or implicit TLS,
 //     AUTH PLAIN when credentials are set, certificate verification on.
+//
+// Queue is what an event listener uses: Enqueue validates and returns at
+// once (a few microseconds), one goroutine delivers with retries and
+// backoff, a full queue drops its oldest message, and Close delivers what
+// is left within a grace period and returns what it could not deliver.
+// Every outcome is a log line.
 package notify

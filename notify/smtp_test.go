@@ -208,6 +208,8 @@ func TestSMTPUnavailable(t *testing.T) {
 	}
 }
 
+func tlsConfigFor(srv *svtest.SMTPServer) *tls.Config { return &tls.Config{RootCAs: srv.Roots} }
+
 // closedPort returns an address on which nothing listens.
 func closedPort(t *testing.T) string {
 	t.Helper()
