@@ -24,15 +24,15 @@ const (
 
 // The other concrete event names supervisord 4.2.5 sends.
 const (
-	ProcessLogStdout           = "PROCESS_LOG_STDOUT"
-	ProcessLogStderr           = "PROCESS_LOG_STDERR"
-	ProcessCommunicationStdout = "PROCESS_COMMUNICATION_STDOUT"
-	ProcessCommunicationStderr = "PROCESS_COMMUNICATION_STDERR"
-	RemoteCommunicationEvent   = "REMOTE_COMMUNICATION"
-	SupervisorStateRunning     = "SUPERVISOR_STATE_CHANGE_RUNNING"
-	SupervisorStateStopping    = "SUPERVISOR_STATE_CHANGE_STOPPING"
-	ProcessGroupAdded          = "PROCESS_GROUP_ADDED"
-	ProcessGroupRemoved        = "PROCESS_GROUP_REMOVED"
+	ProcessLogStdout              = "PROCESS_LOG_STDOUT"
+	ProcessLogStderr              = "PROCESS_LOG_STDERR"
+	ProcessCommunicationStdout    = "PROCESS_COMMUNICATION_STDOUT"
+	ProcessCommunicationStderr    = "PROCESS_COMMUNICATION_STDERR"
+	RemoteCommunicationEvent      = "REMOTE_COMMUNICATION"
+	SupervisorStateChangeRunning  = "SUPERVISOR_STATE_CHANGE_RUNNING"
+	SupervisorStateChangeStopping = "SUPERVISOR_STATE_CHANGE_STOPPING"
+	ProcessGroupAdded             = "PROCESS_GROUP_ADDED"
+	ProcessGroupRemoved           = "PROCESS_GROUP_REMOVED"
 )
 
 // Header is the parsed header line of one event.
@@ -74,6 +74,8 @@ type ProtocolError struct {
 	Data []byte
 }
 
+// Error returns the message with the offending bytes quoted, e.g.
+// eventproto: malformed header: missing len: "ver:3.0 server:supervisor".
 func (e *ProtocolError) Error() string {
 	return "eventproto: " + e.Msg + ": " + strconv.Quote(string(e.Data))
 }

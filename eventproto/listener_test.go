@@ -316,3 +316,13 @@ func TestEventIsTick(t *testing.T) {
 		}
 	}
 }
+
+func TestLongestHeaderAccepted(t *testing.T) {
+	line := "len:1 x:"
+	line += strings.Repeat("a", MaxHeaderLine-len(line))
+	l := NewListener(strings.NewReader(line+"\nz"), io.Discard)
+	ev, err := l.Next()
+	if err != nil || ev.Payload != "z" || len(ev.Header.Tokens["x"]) != MaxHeaderLine-8 {
+		t.Errorf("Next = %q, %v; want a %d-byte header accepted", ev.Payload, err, MaxHeaderLine)
+	}
+}
