@@ -239,11 +239,13 @@ func TestQueueCloseReturnsUndelivered(t *testing.T) {
 		opts     notify.QueueOptions
 		wantWhy  string // in the log line of the first message
 		before   string // log line to wait for before Close
+		inFlight bool   // wait for the first connection before Close
 		enqueued []string
 	}{
 		{
 			name:     "server never answers",
 			server:   svtest.SMTPOptions{Stall: true},
+			inFlight: true,
 			enqueued: []string{"in flight", "pending"},
 			wantWhy:  "context canceled",
 		},
@@ -271,6 +273,12 @@ func TestQueueCloseReturnsUndelivered(t *testing.T) {
 			}
 			if tt.before != "" {
 				lg.wait(t, tt.before)
+			}
+			for deadline := time.Now().Add(10 * time.Second); tt.inFlight && srv.Conns() == 0; {
+				if time.Now().After(deadline) {
+					t.Fatal("no connection to the server after 10s")
+				}
+				time.Sleep(5 * time.Millisecond)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()

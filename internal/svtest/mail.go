@@ -141,6 +141,15 @@ func (s *SMTPServer) WaitMails(t testing.TB, n int, timeout time.Duration) []Mai
 	}
 }
 
+// Conns returns how many TCP connections the server has accepted, including
+// held (stalled) and refused ones: a test can wait until a client is
+// waiting on a stalled server.
+func (s *SMTPServer) Conns() int {
+	s.gate.mu.Lock()
+	defer s.gate.mu.Unlock()
+	return s.gate.accepted
+}
+
 // Unstall makes a Stall server start answering (also existing connections).
 func (s *SMTPServer) Unstall() { s.gate.unstall() }
 
@@ -286,9 +295,10 @@ type gate struct {
 	closed chan struct{}
 	once   sync.Once
 
-	mu      sync.Mutex
-	down    bool
-	stalled chan struct{} // closed by unstall; nil when not stalled
+	mu       sync.Mutex
+	accepted int
+	down     bool
+	stalled  chan struct{} // closed by unstall; nil when not stalled
 }
 
 func newGate(l net.Listener, o SMTPOptions) *gate {
@@ -311,6 +321,7 @@ func (g *gate) acceptLoop() {
 			return
 		}
 		g.mu.Lock()
+		g.accepted++
 		down, stalled := g.down, g.stalled
 		g.mu.Unlock()
 		switch {

@@ -79,6 +79,9 @@ func TestSMTPServerUnstallReleasesWaitingConnections(t *testing.T) {
 	if line, err := r.ReadString('\n'); err == nil {
 		t.Fatalf("stalled server greeted: %q", line)
 	}
+	if n := s.Conns(); n != 1 {
+		t.Errorf("Conns() = %d, want 1", n)
+	}
 	s.Unstall()
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "220 ") {
