@@ -24,6 +24,20 @@
 // [ParseRemoteCommunication], [ParseProcessGroup]) turn a payload into typed
 // fields; SUPERVISOR_STATE_CHANGE_* events have an empty payload.
 //
+// The Listener remembers the last poolserial of each pool. A jump means
+// supervisord dropped events (its per-pool buffer overflowed while the
+// listener was slow): [Event.Missed] says how many. The same poolserial again
+// is a redelivery, after FAIL or after a listener died while busy:
+// [Event.Repeat]. Repeat is also set for a cross-pool duplicate: with the
+// default priorities, a FAIL in any pool re-queues the event in every pool,
+// with its original serial and poolserial, so a pool that already had it
+// gets it again, possibly after newer events; the Listener recognises it
+// among the last 64 (serial, poolserial) pairs of the pool. A pool that
+// never had the event gets it under a fresh poolserial, which nothing
+// distinguishes from a new event. A lower poolserial that was not seen
+// before means the pool was recreated (supervisorctl reload): a reset,
+// neither gap nor repeat.
+//
 // [Serve] is the event loop the commands share: it reads in the background
 // so that SIGTERM (a cancelled context) stops it at once, calls a [Handler]
 // for each event, acknowledges it, and drains in-flight work within a grace
