@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -299,5 +300,60 @@ func TestStartFault(t *testing.T) {
 	}
 	if pi := info(t, sv, "flaky"); pi.PID != 0 {
 		t.Errorf("flaky has pid %d, want 0 (it cannot start)", pi.PID)
+	}
+}
+
+// TestStopFault: a process stuck in STOPPING (it ignores SIGTERM and a stop
+// without waiting was asked for) is over its limit; stopProcess answers
+// NOT_RUNNING. memmon logs and mails it, does not start the process, and
+// keeps answering ticks.
+func TestStopFault(t *testing.T) {
+	t.Parallel()
+	svtest.Need(t)
+	sink := svtest.NewSendmail(t)
+	l := memmonListener(t, "memmon", "-p", "stuck=1", "-m", "ops@example.com", "-s", sink.Command)
+	// Started by the test once stuck is STOPPING, so that no tick sees it
+	// RUNNING (stopping it would then wait for stopwaitsecs).
+	l.Extra = []string{"autostart=false"}
+	sv := svtest.Start(t, svtest.Config{
+		Programs: []svtest.Program{{
+			Name: "stuck", Command: "/bin/sh -c " + quote("trap '' TERM; exec sleep 1000"),
+			Extra: []string{"startsecs=0", "stopwaitsecs=600", "autorestart=false"},
+		}},
+		Listeners: []svtest.Listener{l},
+	})
+	stuck := sv.WaitState(t, "stuck", rpcclient.Running, 10*time.Second).PID
+	// Runs before supervisord is stopped, which would otherwise wait for it.
+	t.Cleanup(func() { syscall.Kill(stuck, syscall.SIGKILL) })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := sv.Client.StopProcess(ctx, "stuck", false); err != nil {
+		t.Fatalf("stopProcess stuck without waiting: %v", err)
+	}
+	sv.WaitState(t, "stuck", rpcclient.Stopping, 10*time.Second)
+	if err := sv.Client.StartProcess(ctx, "memmon", true); err != nil {
+		t.Fatalf("starting memmon: %v", err)
+	}
+	listener := info(t, sv, "memmon").PID
+
+	failed := regexp.MustCompile(`memmon: Failed to stop process stuck:stuck \(RSS \d+\): <Fault 70: 'NOT_RUNNING: stuck:stuck'>\n`)
+	var stderr string
+	svtest.Eventually(t, waitLong, "memmon did not report the stop fault, or did not scan again after it", func() bool {
+		stderr = sv.ListenerStderr(t, "memmon")
+		loc := failed.FindStringIndex(stderr)
+		return loc != nil && strings.Contains(stderr[loc[1]:], "Checking programs")
+	})
+	mails := sink.WaitMails(t, 1, waitLong)
+	if got, want := mails[0].Msg.Header.Get("Subject"), "memmon: failed to stop process stuck:stuck, exiting"; got != want {
+		t.Errorf("subject %q, want %q", got, want)
+	}
+	if body := strings.TrimSpace(mails[0].Text) + "\n"; !failed.MatchString("memmon: " + body) {
+		t.Errorf("body %q, want the logged line", body)
+	}
+	if pi := info(t, sv, "memmon"); pi.State != rpcclient.Running || pi.PID != listener {
+		t.Errorf("listener is %v with pid %d, want RUNNING with pid %d (never exited)", pi.State, pi.PID, listener)
+	}
+	if pi := info(t, sv, "stuck"); pi.State != rpcclient.Stopping || pi.PID != stuck {
+		t.Errorf("stuck is %v with pid %d, want STOPPING with pid %d (memmon must not start it)", pi.State, pi.PID, stuck)
 	}
 }
