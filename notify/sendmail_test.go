@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/mail"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,9 +83,12 @@ func TestSendmailShellCommandLine(t *testing.T) {
 			}
 			want := tt.want
 			if want == "" { // the whole message, with LF line endings
-				raw, _ := m.Bytes()
-				if len(got) != len(raw)-bytes.Count(raw, []byte("\r\n")) || bytes.Contains(got, []byte("\r")) {
-					t.Fatalf("stdin of the command = %q, want the message with LF line endings", got)
+				msg, err := mail.ReadMessage(bytes.NewReader(got))
+				if err != nil || bytes.Contains(got, []byte("\r")) || msg.Header.Get("Subject") != m.Subject {
+					t.Fatalf("stdin of the command = %q (%v), want the message with LF line endings", got, err)
+				}
+				if body, _ := io.ReadAll(msg.Body); string(body) != m.Body {
+					t.Errorf("body = %q, want %q", body, m.Body)
 				}
 				return
 			}
