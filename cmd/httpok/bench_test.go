@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/superlance-go/superlance/internal/svtest"
+)
+
+// BenchmarkTick measures the work of one tick on a healthy endpoint: the
+// check against a local HTTP server (new connection, request, body) and the
+// decision. Eager mode makes no supervisord call when nothing is wrong.
+func BenchmarkTick(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "It works") }))
+	defer srv.Close()
+	cfg, code, done := parseArgs([]string{"-p", "web", "-b", "works", srv.URL + "/health"}, io.Discard, io.Discard)
+	if done {
+		b.Fatalf("parseArgs: exit %d", code)
+	}
+	var stderr bytes.Buffer
+	h := newHTTPOK(cfg, &fakeSupervisor{}, nil, log.New(&stderr, "", 0))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		h.tick(ctx)
+	}
+	if stderr.Len() != 0 {
+		b.Fatalf("healthy tick logged %q", stderr.String())
+	}
+}
+
+// BenchmarkIdleMemory starts the built binary as supervisord would, waits
+// for its first READY and reads its memory from /proc: VmRSS (everything
+// resident) and RssAnon (private memory). ns/op is the time from start to
+// READY.
+func BenchmarkIdleMemory(b *testing.B) {
+	bin := svtest.BuildTool(b, "httpok")
+	var rss, anon float64
+	for b.Loop() {
+		r, a := idleMemory(b, bin)
+		rss += r
+		anon += a
+	}
+	b.ReportMetric(rss/float64(b.N), "RSS-kB")
+	b.ReportMetric(anon/float64(b.N), "RssAnon-kB")
+}
+
+// idleMemory runs bin until its first READY and returns VmRSS and RssAnon in kB.
+func idleMemory(b *testing.B, bin string) (rss, anon float64) {
+	b.Helper()
+	cmd := exec.Command(bin, "-p", "web", "-m", "ops@example.com", "http://127.0.0.1:1/health")
+	// Not contacted until the first tick.
+	cmd.Env = []string{"SUPERVISOR_SERVER_URL=unix:///nonexistent/supervisor.sock"}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	b.StopTimer()
+	defer b.StartTimer()
+	status, statusErr := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	stdin.Close() // EOF: the listener exits
+	if err := cmd.Wait(); err != nil {
+		b.Fatalf("httpok after stdin EOF: %v", err)
+	}
+	if err != nil || line != "READY\n" {
+		b.Fatalf("got %q (%v), want READY", line, err)
+	}
+	if statusErr != nil {
+		b.Skipf("no /proc here: %v", statusErr)
+	}
+	return statusKB(b, status, "VmRSS:"), statusKB(b, status, "RssAnon:")
+}
+
+// statusKB returns the value of a "Key:   1234 kB" line of /proc/<pid>/status.
+func statusKB(b *testing.B, status []byte, key string) float64 {
+	b.Helper()
+	for line := range strings.SplitSeq(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, key); ok {
+			v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			if err != nil {
+				b.Fatalf("%s: %v", key, err)
+			}
+			return v
+		}
+	}
+	b.Fatalf("no %s in /proc status", key)
+	return 0
+}
