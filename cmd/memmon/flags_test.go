@@ -173,6 +173,7 @@ func TestUsage(t *testing.T) {
 		{"long help", []string{"--help"}, nil, 0, "", "--sendmail_program"},
 		{"no arguments", nil, nil, 2, "memmon: error: no options given: set a limit with -p, -g or -a\n", ""},
 		{"unknown flag", []string{"-x"}, nil, 2, "memmon: error: unknown flag -x", ""},
+		{"stray argument", []string{"-a", "1", "extra"}, nil, 2, "memmon: error: unexpected argument extra", ""},
 		{"prefix only", []string{"--prog", "a=1"}, nil, 2, "memmon: error: unknown flag --prog", ""},
 		{"missing value", []string{"-p"}, nil, 2, "memmon: error: --program: missing value", ""},
 		{"bad program size", []string{"-p", "hog=lots"}, nil, 2, `memmon: error: --program "hog=lots": invalid size "lots" (want bytes or a number with KB, MB or GB)` + "\n", ""},
