@@ -172,3 +172,92 @@ func TestAckWhileMailStalls(t *testing.T) {
 		})
 	}
 }
+
+// event renders one event as supervisord writes it.
+func event(serial int, name, payload string) string {
+	return fmt.Sprintf("ver:3.0 server:supervisor serial:%d pool:httpok poolserial:%d eventname:%s len:%d\n%s", serial, serial, name, len(payload), payload)
+}
+
+// TestRunLoop drives run() without a supervisord: the socket does not exist,
+// which is how a supervisord that went away looks to the listener.
+func TestRunLoop(t *testing.T) {
+	env := []string{"SUPERVISOR_SERVER_URL=unix://" + filepath.Join(t.TempDir(), "gone.sock")}
+	tests := []struct {
+		name       string
+		args       []string
+		stdin      string
+		wantCode   int
+		wantStdout string
+		wantStderr []string // substrings, in order
+	}{
+		{
+			name:       "non-tick events are acknowledged and ignored",
+			args:       []string{"-p", "web", "http://127.0.0.1:1/"},
+			stdin:      event(1, "PROCESS_STATE_RUNNING", "processname:web groupname:web from_state:STARTING pid:7") + event(2, "SUPERVISOR_STATE_CHANGE_RUNNING", ""),
+			wantStdout: "READY\nRESULT 2\nOKREADY\nRESULT 2\nOKREADY\n",
+		},
+		{
+			name:       "a failed check cannot reach supervisord",
+			args:       []string{"-p", "web", "-m", "ops@example.com", "-s", "false", "http://127.0.0.1:1/"},
+			stdin:      event(1, "TICK_5", "when:1700000000"),
+			wantStdout: "READY\nRESULT 2\nOKREADY\n",
+			wantStderr: []string{"httpok: error contacting http://127.0.0.1:1/:\n\n dial tcp 127.0.0.1:1: connect: connection refused\n", "httpok: Exception retrieving process info ", ", not acting\n"},
+		},
+		{
+			name:       "not eager cannot list processes",
+			args:       []string{"-E", "-p", "web", "http://127.0.0.1:1/"},
+			stdin:      event(1, "TICK_60", "when:1700000000"),
+			wantStdout: "READY\nRESULT 2\nOKREADY\n",
+			wantStderr: []string{"httpok: getAllProcessInfo: ", "; skipping this check\n"},
+		},
+		{
+			name:       "protocol error",
+			args:       []string{"http://127.0.0.1:1/"},
+			stdin:      "this is not a header\n",
+			wantCode:   1,
+			wantStdout: "READY\n",
+			wantStderr: []string{"httpok: reading events: "},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr lockedBuffer
+			code := run(context.Background(), tt.args, strings.NewReader(tt.stdin), &stdout, &stderr, env)
+			if code != tt.wantCode || stdout.String() != tt.wantStdout {
+				t.Errorf("got exit %d, stdout %q; want %d, %q", code, stdout.String(), tt.wantCode, tt.wantStdout)
+			}
+			rest := stderr.String()
+			for _, want := range tt.wantStderr {
+				i := strings.Index(rest, want)
+				if i < 0 {
+					t.Fatalf("stderr %q lacks %q (in order)", stderr.String(), want)
+				}
+				rest = rest[i+len(want):]
+			}
+			if tt.wantStderr == nil && stderr.String() != "" {
+				t.Errorf("got stderr %q, want nothing", stderr.String())
+			}
+		})
+	}
+}
+
+// TestRunStopsOnCancel is SIGTERM: the context ends while run waits for an event.
+func TestRunStopsOnCancel(t *testing.T) {
+	env := []string{"SUPERVISOR_SERVER_URL=unix:///nonexistent/supervisor.sock"}
+	inR, inW := io.Pipe()
+	defer inW.Close()
+	var stdout, stderr lockedBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"http://127.0.0.1:1/"}, inR, &stdout, &stderr, env) }()
+	svtest.Eventually(t, 5*time.Second, "no READY", func() bool { return stdout.String() == "READY\n" })
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("got exit %d, want 0; stderr %q", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return after cancellation")
+	}
+}
