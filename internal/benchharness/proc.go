@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// child is one tool started the way supervisord starts a listener: stdin
+// and stdout are pipes carrying the event protocol, stderr is its log.
+type child struct {
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	stdout  *bufio.Reader
+	lines   chan string // stderr, line by line
+	started time.Time
+}
+
+func startChild(bin string, args, env []string) (*child, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	c := &child{cmd: cmd, stdin: stdin, stdout: bufio.NewReader(stdout), lines: make(chan string, 4096)}
+	c.started = time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", bin, err)
+	}
+	go func() {
+		// Always drained, as supervisord does: a listener blocked on a full
+		// stderr pipe would measure the harness, not the tool.
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			select {
+			case c.lines <- sc.Text():
+			default: // nobody is looking at the log right now
+			}
+		}
+		close(c.lines)
+	}()
+	return c, nil
+}
+
+var (
+	ready    = []byte("READY\n")
+	okReady  = []byte("RESULT 2\nOKREADY\n")
+	errNoAck = errors.New("listener did not answer RESULT 2\\nOK then READY")
+)
+
+// waitReady reads the first READY and returns the time since exec.
+func (c *child) waitReady(timeout time.Duration) (time.Duration, error) {
+	buf := make([]byte, len(ready))
+	done := make(chan error, 1)
+	go func() {
+		_, err := io.ReadFull(c.stdout, buf)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		elapsed := time.Since(c.started)
+		if err != nil {
+			return 0, fmt.Errorf("reading READY: %w (stderr: %s)", err, c.drainLog())
+		}
+		if !bytes.Equal(buf, ready) {
+			return 0, fmt.Errorf("got %q, want READY", buf)
+		}
+		return elapsed, nil
+	case <-time.After(timeout):
+		c.cmd.Process.Kill()
+		return 0, fmt.Errorf("no READY within %v (stderr: %s)", timeout, c.drainLog())
+	}
+}
+
+// event sends one event and reads the acknowledgement and the next READY.
+func (c *child) event(ev []byte, ack []byte) error {
+	if _, err := c.stdin.Write(ev); err != nil {
+		return err
+	}
+	if _, err := io.ReadFull(c.stdout, ack); err != nil {
+		return err
+	}
+	if !bytes.Equal(ack, okReady) {
+		return fmt.Errorf("%w: got %q", errNoAck, ack)
+	}
+	return nil
+}
+
+// stop closes stdin (EOF: a listener drains and exits 0) and returns the
+// child's total CPU time from its rusage.
+func (c *child) stop() (time.Duration, error) {
+	c.stdin.Close()
+	done := make(chan error, 1)
+	go func() { done <- c.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return 0, fmt.Errorf("%s exited: %w", c.cmd.Path, err)
+		}
+	case <-time.After(15 * time.Second):
+		c.cmd.Process.Kill()
+		<-done
+		return 0, fmt.Errorf("%s did not exit within 15s of stdin EOF", c.cmd.Path)
+	}
+	ru, ok := c.cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0, errors.New("no rusage")
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
+}
+
+func (c *child) drainLog() string {
+	var b strings.Builder
+	for {
+		select {
+		case l, ok := <-c.lines:
+			if !ok {
+				return b.String()
+			}
+			b.WriteString(l + "; ")
+		case <-time.After(100 * time.Millisecond):
+			return b.String()
+		}
+	}
+}
+
+// memory reads VmRSS and RssAnon (private resident memory) in bytes.
+func memory(pid int) (rss, anon int64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(v)
+		if len(f) != 2 || f[1] != "kB" {
+			continue
+		}
+		n, _ := strconv.ParseInt(f[0], 10, 64)
+		switch k {
+		case "VmRSS":
+			rss = n << 10
+		case "RssAnon":
+			anon = n << 10
+		}
+	}
+	if rss == 0 {
+		return 0, 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+	}
+	return rss, anon, nil
+}
+
+// eventBytes renders one event as supervisord 4.2.5 writes it.
+func eventBytes(serial int, pool, name, payload string) []byte {
+	return fmt.Appendf(nil, "ver:3.0 server:supervisor serial:%d pool:%s poolserial:%d eventname:%s len:%d\n%s",
+		serial, pool, serial, name, len([]rune(payload)), payload)
+}
