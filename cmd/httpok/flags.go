@@ -23,12 +23,12 @@ const description = "A supervisord event listener that checks a URL on every TIC
 type grammar struct {
 	Program  []string `short:"p" name:"program" sep:"none" placeholder:"NAME" help:"Process to restart, as name or group:name (repeatable)."`
 	Any      bool     `short:"a" name:"any" help:"Restart every process supervisord runs (except this listener)."`
-	Timeout  string   `short:"t" name:"timeout" default:"10" placeholder:"SECONDS" help:"Total time allowed for one check (positive number)."`
+	Timeout  string   `short:"t" name:"timeout" default:"10" placeholder:"SECONDS" help:"Total time allowed for one check, a positive number (default ${default})."`
 	Code     []int    `short:"c" name:"code" sep:"none" placeholder:"CODE" help:"Acceptable HTTP status (repeatable; 200 when none given)."`
 	Body     string   `short:"b" name:"body" placeholder:"TEXT" help:"Text the response body must contain."`
-	Sendmail string   `short:"s" name:"sendmail_program" aliases:"sendmail" default:"/usr/sbin/sendmail -t -i" placeholder:"COMMAND" help:"Mail command, run with /bin/sh -c, message on stdin."`
+	Sendmail string   `short:"s" name:"sendmail_program" aliases:"sendmail" default:"/usr/sbin/sendmail -t -i" placeholder:"COMMAND" help:"Mail command, run with /bin/sh -c, message on stdin (default \"${default}\"; also --sendmail)."`
 	Email    string   `short:"m" name:"email" placeholder:"ADDRESS" help:"Mail a report to this address after acting."`
-	Gcore    string   `short:"g" name:"gcore" default:"/usr/bin/gcore -o" placeholder:"COMMAND" help:"Core-dump command, run without a shell with <coredir>/<namespec> and the pid appended."`
+	Gcore    string   `short:"g" name:"gcore" default:"/usr/bin/gcore -o" placeholder:"COMMAND" help:"Core-dump command, run without a shell with <coredir>/<namespec> and the pid appended (default \"${default}\")."`
 	Coredir  string   `short:"d" name:"coredir" placeholder:"DIR" help:"Dump the core of each RUNNING process into DIR before restarting it."`
 	Eager    bool     `short:"e" name:"eager" help:"Check even when no monitored process is RUNNING (default)."`
 	NotEager bool     `short:"E" name:"not-eager" help:"Check only when a monitored process is RUNNING."`
