@@ -6,6 +6,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -211,4 +214,153 @@ func TestRunRefusesOutsideSupervisord(t *testing.T) {
 	if code := run(context.Background(), testTool, nil, strings.NewReader(""), &stdout, &stderr, nil, fixedClock); code != 2 {
 		t.Errorf("exit without options: got %d, want 2", code)
 	}
+}
+
+// switchProxy forwards TCP connections to a target that the test can
+// change, or refuses them (its port closed) while the target is "": a
+// listener keeps one -H address while the server behind it goes from a
+// misconfigured one to a good one.
+type switchProxy struct {
+	t      *testing.T
+	addr   string
+	mu     sync.Mutex
+	target string
+	ln     net.Listener
+}
+
+func newSwitchProxy(t *testing.T, target string) *switchProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &switchProxy{t: t, addr: ln.Addr().String()}
+	ln.Close()
+	p.set(target)
+	t.Cleanup(func() { p.set("") })
+	return p
+}
+
+// set points the proxy at target; "" closes the port (connection refused).
+func (p *switchProxy) set(target string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.target = target
+	if target == "" {
+		if p.ln != nil {
+			p.ln.Close()
+			p.ln = nil
+		}
+		return
+	}
+	if p.ln != nil {
+		return
+	}
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		p.t.Fatalf("proxy: %v", err)
+	}
+	p.ln = ln
+	go p.serve(ln)
+}
+
+func (p *switchProxy) serve(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		target := p.target
+		p.mu.Unlock()
+		go func() {
+			defer c.Close()
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				return
+			}
+			defer s.Close()
+			go func() { io.Copy(s, c); s.Close() }()
+			io.Copy(c, s)
+		}()
+	}
+}
+
+// TestRunSMTPErrorsLoseNothing: a wrong password, a server without
+// STARTTLS and a refused connection each give a clear stderr line, and the
+// alerts of the failed flushes arrive in the first mail that gets through.
+func TestRunSMTPErrorsLoseNothing(t *testing.T) {
+	t.Parallel()
+	good := svtest.StartSMTP(t, svtest.SMTPOptions{StartTLS: true, Username: "alice", Password: "s3cret"})
+	wrongPW := svtest.StartSMTP(t, svtest.SMTPOptions{StartTLS: true, Username: "alice", Password: "other"})
+	noTLS := svtest.StartSMTP(t, svtest.SMTPOptions{})
+	// One CA file trusting both certificate-bearing servers.
+	var pem []byte
+	for _, f := range []string{good.CAFile, wrongPW.CAFile} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pem = append(pem, b...)
+	}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	proxy := newSwitchProxy(t, wrongPW.Addr)
+	args := []string{"-t", "ops@example.com", "-f", "sv@example.com", "-H", proxy.addr, "--tls", "--tls-cacert", ca,
+		"-u", "alice", "--password-env", "SMTP_PW", "-e", "TICK_5", "-i", "0.0833"}
+	d := startRun(t, testTool, args, fixedClock)
+
+	steps := []struct {
+		name   string
+		target string
+		want   string // in the Error sending email line
+	}{
+		{"wrong password", wrongPW.Addr, "535"},
+		{"STARTTLS not offered", noTLS.Addr, "STARTTLS"},
+		{"connection refused", "", "connection refused"},
+	}
+	pid := 0
+	for i, st := range steps {
+		proxy.set(st.target)
+		pid++
+		d.exited(pid)
+		d.send("TICK_5", "when:1")
+		svtest.Eventually(t, 10*time.Second, st.name+" failure logged", func() bool {
+			return strings.Count(d.stderr.String(), "alerts kept for the next flush") == i+1
+		})
+		lines := strings.Split(d.stderr.String(), "\n")
+		var errLine string
+		for _, l := range lines {
+			if strings.HasPrefix(l, "crashmailbatch: Error sending email: ") {
+				errLine = l // the last one is this step's
+			}
+		}
+		if !strings.Contains(errLine, st.want) {
+			t.Errorf("%s: got %q, want an Error sending email line mentioning %q", st.name, errLine, st.want)
+		}
+		if want := fmt.Sprintf("crashmailbatch: %d alerts kept for the next flush", i+1); !strings.Contains(d.stderr.String(), want) {
+			t.Errorf("%s: stderr lacks %q", st.name, want)
+		}
+	}
+	if n := len(good.Mails()) + len(wrongPW.Mails()) + len(noTLS.Mails()); n != 0 {
+		t.Fatalf("mails before the good server: got %d, want 0", n)
+	}
+	proxy.set(good.Addr)
+	pid++
+	d.exited(pid)
+	d.send("TICK_5", "when:2")
+	m := good.WaitMails(t, 1, 10*time.Second)[0]
+	var want []string
+	for p := 1; p <= pid; p++ {
+		want = append(want, fmt.Sprintf("2026-11-21 16:23:32,987 -- Process grp:crasher (pid %d) died unexpectedly", p))
+	}
+	if m.Text != strings.Join(want, "\n") {
+		t.Errorf("first mail through:\ngot  %q\nwant %q", m.Text, strings.Join(want, "\n"))
+	}
+	if strings.Contains(d.stderr.String(), "s3cret") {
+		t.Error("stderr contains the password")
+	}
+	d.finish()
 }
