@@ -145,7 +145,44 @@ func (m *Message) Bytes() ([]byte, error) {
 		// header is invalid, and sendmail -t supplies the real sender.
 		raw = dropEmptyField(raw, "From")
 	}
+	// The library writes a bare address as "<a@x>"; superlance's mails say
+	// "To: a@x", and mail filters written against them may match on it.
+	raw = replaceField(raw, "To", plainAddressList(to))
 	return raw, nil
+}
+
+// plainAddressList renders addresses as superlance does: a bare address
+// without angle brackets when it has no display name and needs no quoting.
+func plainAddressList(as []*mail.Address) string {
+	parts := make([]string, len(as))
+	for i, a := range as {
+		parts[i] = a.String()
+		if a.Name == "" && parts[i] == "<"+a.Address+">" {
+			parts[i] = a.Address
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// replaceField sets the value of the first "Name: " line in the header
+// section of raw. value must already be valid header text (no CR or LF).
+func replaceField(raw []byte, name, value string) []byte {
+	end := bytes.Index(raw, []byte("\r\n\r\n"))
+	if end < 0 {
+		return raw
+	}
+	prefix := []byte(name + ": ")
+	for start := 0; start < end; {
+		next := bytes.Index(raw[start:], []byte("\r\n")) + start
+		if bytes.HasPrefix(raw[start:next], prefix) {
+			out := append([]byte{}, raw[:start]...)
+			out = append(out, prefix...)
+			out = append(out, value...)
+			return append(out, raw[next:]...)
+		}
+		start = next + 2
+	}
+	return raw
 }
 
 // headerAddress renders a for the library, which splits address headers on

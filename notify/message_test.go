@@ -324,3 +324,36 @@ func FuzzBytes(f *testing.F) {
 		}
 	})
 }
+
+// superlance writes "To: a@x"; the To line must read the same, so that mail
+// filters written against Python superlance's mails keep matching.
+func TestBytesToLine(t *testing.T) {
+	tests := []struct {
+		to   []string
+		want string
+	}{
+		{[]string{"ops@example.com"}, "To: ops@example.com\r\n"},
+		{[]string{"ops@example.com", "oncall@example.com"}, "To: ops@example.com, oncall@example.com\r\n"},
+		{[]string{"Ops Team <ops@example.com>"}, "To: \"Ops Team\" <ops@example.com>\r\n"},
+		{[]string{"\"john doe\"@example.com"}, "To: <\"john doe\"@example.com>\r\n"},
+	}
+	for _, tt := range tests {
+		m := notify.Message{To: tt.to, Subject: "s", Body: "To: body@example.com"}
+		raw, err := m.Bytes()
+		if err != nil {
+			t.Fatalf("Bytes(%q) error: %v", tt.to, err)
+		}
+		head, body, _ := strings.Cut(string(raw), "\r\n\r\n")
+		if !strings.Contains(head+"\r\n", "\r\n"+tt.want) && !strings.HasPrefix(head, tt.want) {
+			t.Errorf("To %q: header section\n%s\nwant the line %q", tt.to, head, tt.want)
+		}
+		if !strings.Contains(body, "To: body@example.com") {
+			t.Errorf("To %q: body changed: %q", tt.to, body)
+		}
+		msg, _ := parse(t, raw)
+		got, err := msg.Header.AddressList("To")
+		if err != nil || len(got) != len(tt.to) {
+			t.Errorf("To %q: parsed %v, %v; want %d addresses", tt.to, got, err, len(tt.to))
+		}
+	}
+}
