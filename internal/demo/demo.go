@@ -100,7 +100,7 @@ func runDemo(ctx context.Context, o options) (*report, error) {
 	p.plain("Press Ctrl-C to stop early. Watching...\n\n")
 
 	p.start = time.Now()
-	sv, err := startSupervisord(ctx, supervisord, confPath, tmp)
+	sv, err := startSupervisord(ctx, supervisord, confPath, tmp, rpcclient.Options{})
 	if err != nil {
 		return rep, err
 	}
@@ -225,7 +225,7 @@ type supervisor struct {
 	exited chan struct{} // closed when the process is gone
 }
 
-func startSupervisord(ctx context.Context, path, conf, dir string) (*supervisor, error) {
+func startSupervisord(ctx context.Context, path, conf, dir string, ro rpcclient.Options) (*supervisor, error) {
 	out, err := os.Create(filepath.Join(dir, "supervisord.out"))
 	if err != nil {
 		return nil, err
@@ -249,7 +249,7 @@ func startSupervisord(ctx context.Context, path, conf, dir string) (*supervisor,
 		cmd.Wait()
 		close(sv.exited)
 	}()
-	sv.client, err = rpcclient.New("unix://"+filepath.Join(dir, "supervisor.sock"), rpcclient.Options{})
+	sv.client, err = rpcclient.New("unix://"+filepath.Join(dir, "supervisor.sock"), ro)
 	if err != nil {
 		sv.kill()
 		return nil, err

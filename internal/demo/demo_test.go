@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/superlance-go/superlance/internal/svtest"
+	"github.com/superlance-go/superlance/rpcclient"
 )
 
 // syncBuffer collects the narration; the demo prints from several goroutines.
@@ -205,4 +207,93 @@ func totalMails(rep *report) int {
 		n += len(v)
 	}
 	return n
+}
+
+// TestExampleConfig starts examples/supervisord.conf, with its paths moved
+// into a temp dir and the demo's programs in place of the app, under a real
+// supervisord: every listener must accept its command line (every option the
+// example shows) and stay RUNNING.
+func TestExampleConfig(t *testing.T) {
+	supervisord := svtest.Need(t)
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, err := os.ReadFile(filepath.Join(root, "examples", "supervisord.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	ctx, cancel := context.WithTimeout(context.Background(), 80*time.Second)
+	defer cancel()
+	if err := buildTools(ctx, root, bin, os.Stderr); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "smtp.pass"), []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	web, err := freeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.NewReplacer(
+		"/usr/local/bin/", bin+"/",
+		"/var/log/supervisor", dir,
+		"/run/", dir+"/",
+		"/etc/superlance/smtp.pass", filepath.Join(dir, "smtp.pass"),
+		"/var/crash", dir,
+		"user=app\n", "",
+		"/srv/app/bin/web --listen 127.0.0.1:8080", bin+"/misbehave web -hang-after 1h -addr "+web,
+		"/srv/app/bin/worker", bin+"/misbehave crash -after 1h",
+		"/srv/app/bin/reports --config /etc/app/reports.yml", bin+"/misbehave nostart",
+	).Replace(string(conf))
+	path := filepath.Join(dir, "supervisord.conf")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sv, err := startSupervisord(ctx, supervisord, path, dir, rpcclient.Options{Username: "supervisor", Password: "change-me"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sv.stop(&printer{w: io.Discard})
+		if pids := processesUnder(dir); len(pids) > 0 {
+			t.Errorf("processes left: %v", pids)
+			killLeftovers(dir)
+		}
+	})
+
+	// RUNNING means up for startsecs (1 s); still the same pid a moment
+	// later means the command line was accepted.
+	first := map[string]int{}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		infos, err := sv.client.GetAllProcessInfo(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		running := 0
+		for _, pi := range infos {
+			if !isTool(pi.Name) || pi.State != rpcclient.Running {
+				continue
+			}
+			if first[pi.Name] == 0 {
+				first[pi.Name] = pi.PID
+			} else if first[pi.Name] == pi.PID {
+				running++
+			}
+		}
+		if running == len(tools) {
+			break
+		}
+		if time.Now().After(deadline) {
+			for _, tool := range tools {
+				b, _ := os.ReadFile(filepath.Join(dir, tool+".log"))
+				t.Logf("%s stderr: %s", tool, b)
+			}
+			t.Fatalf("listeners RUNNING with a stable pid: got %d, want %d (%v)", running, len(tools), infos)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }
