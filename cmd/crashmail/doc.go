@@ -1,0 +1,61 @@
+// Crashmail is a supervisord event listener that mails every unexpected
+// exit of a supervisord program, a drop-in replacement for superlance's
+// crashmail.
+//
+// Usage:
+//
+//	crashmail [-p NAME]... [-a] [-o HEADER] [-s CMD] [-m ADDRESS] [SMTP options]
+//
+// On PROCESS_STATE_EXITED with expected:0 it mails
+//
+//	Subject: NAME crashed at YYYY-MM-DD HH:MM:SS,mmm
+//
+//	Process NAME in group GROUP exited unexpectedly (pid PID) from state STATE
+//
+// (local time of handling, milliseconds truncated; "HEADER: NAME crashed
+// at ..." with -o). Other events and expected exits are acknowledged and
+// ignored. Mail is queued and delivered in the background with retries, so
+// an event is acknowledged at once whatever the mail server does; on stdin
+// EOF or SIGTERM the queue is drained within a grace period (8 s).
+//
+// Flags:
+//
+//	-p, --program NAME          watch NAME: a program name or group:name (repeatable);
+//	                            without -p every program is watched
+//	-a, --any                   watch every program
+//	-o, --optionalheader HEADER prefix the subject with "HEADER: "
+//	-s, --sendmail_program CMD  mail command run by /bin/sh -c with the message on
+//	    --sendmail CMD          stdin (default "/usr/sbin/sendmail -t -i")
+//	-m, --email ADDRESS         mail to ADDRESS; without -m crashes are only logged
+//	--smtp-host HOST[:PORT]     deliver over SMTP instead of the sendmail command
+//	--smtp-user USER, --smtp-password-env VAR, --smtp-password-file FILE
+//	--smtp-tls none|starttls|tls, --smtp-cacert FILE, --from ADDRESS
+//	-h, --help                  help on stdout
+//
+// Positional arguments are accepted and ignored, as superlance does (its
+// usage text mentions a URL that it never uses); a line on stderr says so.
+//
+// supervisord.conf:
+//
+//	[eventlistener:crashmail]
+//	command=/usr/local/bin/crashmail -p web -m ops@example.com
+//	events=PROCESS_STATE_EXITED
+//
+// Log lines (stderr, prefixed "crashmail: "): "unexpected exit, mailing"
+// followed by a "Mailed:" block with the message, ending with a newline;
+// without -m, the crash and "not mailed: -m/--email is not set".
+//
+// Exit codes: 0 on a clean stop (stdin EOF, SIGTERM) and when not run by
+// supervisord (SUPERVISOR_SERVER_URL unset: "crashmail must be run as a
+// supervisor event listener" on stderr, checked after the options); 1 on a
+// protocol error; 2 on a usage error (message on stderr).
+//
+// Differences from Python superlance: -p and -a filter (upstream mails
+// every crash whatever they say); without -m nothing is mailed (upstream
+// runs sendmail with "To: None"); no leading space in the subject without
+// -o; the "Mailed:" block ends with a newline; a usage error goes to stderr
+// with exit 2 (upstream: usage on stdout, exit 255); long options must be
+// spelled in full (no prefixes); a value option given last without its
+// value is an error; the mail carries From, Date, Message-ID and MIME
+// headers besides To and Subject; SMTP delivery is available.
+package main

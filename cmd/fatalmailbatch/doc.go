@@ -1,0 +1,82 @@
+// Fatalmailbatch is a supervisord event listener that collects the supervisord programs that failed to start (FATAL) and mails them in one message per interval,
+// a drop-in replacement for superlance's fatalmailbatch.
+//
+// Usage:
+//
+//	fatalmailbatch -t TO[,TO...] -f FROM [-i MINUTES] [-s SUBJECT] [-H HOST[:PORT]]
+//	    [-e TICK_N] [-u USER (-p PASSWORD | --password-env VAR | --password-file FILE)]
+//	    [--tls | --smtp-ssl] [--tls-cacert FILE | --tls-insecure] [--sendmail[=CMD]]
+//
+// On PROCESS_STATE_FATAL it collects the line
+//
+//	<asctime> -- Process GROUP:NAME failed to start too many times
+//
+// (asctime: local time of handling, YYYY-MM-DD HH:MM:SS,mmm) and logs it.
+// Each -e tick event adds its minutes; when they reach -i the collected
+// lines go out as ONE mail, joined by newlines, and the sum restarts. Empty
+// batches send nothing. the subject defaults to "Fatal start alert from supervisord".
+//
+// Sending happens in the background: an event is acknowledged at once,
+// even while the mail server stalls. A batch that cannot be sent is kept,
+// merged with the next lines and retried at the next flush; at most 10,000
+// lines are kept, and dropped lines are counted in the log and in the next
+// mail ("(N older alerts dropped: mail could not be sent)"). A flush due
+// while the previous one is still sending is skipped; the next carries
+// everything. On stdin EOF or SIGTERM pending lines are sent within 8 s.
+// When supervisord reports dropped events (a poolserial gap), a line saying
+// so is added to the batch.
+//
+// Flags (superlance's, then long-only additions):
+//
+//	-t, --toEmail TO_EMAILS    recipients, comma separated, each trimmed (required)
+//	-f, --fromEmail FROM       sender (required)
+//	-i, --interval MINUTES     batch interval, a positive finite number (default 1)
+//	-s, --subject SUBJECT      subject; -s "" sends no Subject header
+//	-H, --smtpHost HOST[:PORT] SMTP server (default localhost, port 25; [::1]:25 for IPv6)
+//	-e, --tickEvent TICK_N     tick event that counts (default TICK_60)
+//	-u, --userName USER        SMTP AUTH user
+//	-p, --password PASSWORD    SMTP AUTH password (visible in ps; prefer the two below)
+//	--password-env VAR         read the password from environment variable VAR
+//	--password-file FILE       read the password from the first line of FILE
+//	--tls                      require STARTTLS, with or without credentials
+//	--smtp-ssl                 implicit TLS (port 465 unless -H gives one)
+//	--tls-cacert FILE          trust the CA certificates in FILE
+//	--tls-insecure             skip certificate verification
+//	--sendmail[=CMD]           deliver through CMD (/bin/sh -c, message on stdin)
+//	--sendmail-program CMD     instead of SMTP; default CMD "/usr/sbin/sendmail -t -i"
+//	-h, --help                 help on stdout
+//
+// Positional arguments are ignored, as superlance does.
+//
+// supervisord.conf (subscribe to what the tool needs: supervisord hands a
+// listener only so many events per second, and its buffer is 10 events):
+//
+//	[eventlistener:fatalmailbatch]
+//	command=/usr/local/bin/fatalmailbatch -t ops@example.com -f supervisord@example.com
+//	    -H smtp.example.com:587 --tls -u alerts --password-file /etc/fatalmailbatch.pw
+//	events=PROCESS_STATE_EXITED,PROCESS_STATE_FATAL,TICK_60
+//
+// Log lines (stderr, prefixed "fatalmailbatch: ", one per fact): each collected
+// line; after a successful flush superlance's block "Sending notification
+// email:", "To: a, b", "From: x", "Subject: s" (or "Subject: None"),
+// "Body:", then the first 76 characters of the body (plus "..." when
+// longer), one log line per body line; after a failed one "Error sending
+// email: ERROR" and "N alerts kept for the next flush".
+//
+// Exit codes: 0 on a clean stop; 1 when not run by supervisord
+// (SUPERVISOR_SERVER_URL unset: "Must run as a supervisor event listener",
+// checked after the options) and on a protocol error; 2 on a usage error
+// (message on stderr), including a missing -t or -f, a bad -i or -e.
+//
+// Differences from Python superlance: a failed batch is kept and retried
+// (upstream drops it and logs "Sending" anyway); the Sending block is only
+// logged after a successful send; SMTP has timeouts and never blocks event
+// handling; certificates are verified (upstream verifies nothing; use
+// --tls-cacert or --tls-insecure); --tls means STARTTLS is required even
+// without credentials (upstream ignores --tls without them); -u without a
+// password or the reverse is an error (upstream silently skips AUTH); -i
+// inf/nan, TICK_0 and a missing -t/-f are usage errors with exit 2
+// (upstream: never flushes / traceback exit 1 / help on stdout exit 1);
+// long options must be spelled in full; repeated events (a redelivery)
+// are not collected twice.
+package main
