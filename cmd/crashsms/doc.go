@@ -54,7 +54,7 @@
 //	[eventlistener:crashsms]
 //	command=/usr/local/bin/crashsms -t ops@example.com -f supervisord@example.com
 //	    -H smtp.example.com:587 --tls -u alerts --password-file /etc/crashsms.pw
-//	events=PROCESS_STATE_EXITED,PROCESS_STATE_FATAL,TICK_60
+//	events=PROCESS_STATE_EXITED,TICK_60
 //
 // Log lines (stderr, prefixed "crashsms: ", one per fact): each collected
 // line; after a successful flush superlance's block "Sending notification
