@@ -419,4 +419,3 @@ func normalizeXML(b []byte) string {
 	s = betweenTag.ReplaceAllString(s, "><")
 	return strings.ReplaceAll(s, "<params></params>", "")
 }
-

@@ -8,7 +8,8 @@
 //	    exit with code after the delay
 //	testprog sleep [-stdout TEXT] [-stderr TEXT] [-ignore-term]
 //	    print TEXT (Go escapes such as \x1b and \a are interpreted), then run
-//	    until signalled; with -ignore-term SIGTERM is ignored
+//	    until SIGTERM (ignored with -ignore-term); SIGHUP, SIGUSR1 and
+//	    SIGUSR2 are reported on stdout as "got signal SIGUSR1"
 //	testprog http -addr 127.0.0.1:PORT [-addr-file FILE] [-hang-after 3s] [-status 200] [-body ok]
 //	    serve HTTP; after hang-after the server keeps accepting connections
 //	    but never answers; -addr-file receives the bound address (for port 0)
@@ -122,12 +123,29 @@ func sleep(args []string) error {
 		}
 		io.WriteString(o.w, s)
 	}
+	// Report signals other than TERM, so tests can see them arrive.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
+	var term <-chan struct{}
 	if *ignoreTerm {
 		signal.Ignore(syscall.SIGTERM)
-		select {}
+	} else {
+		term = terminated()
 	}
-	<-terminated()
-	return nil
+	for {
+		select {
+		case sig := <-sigs:
+			fmt.Printf("got signal %s\n", signalNames[sig])
+		case <-term:
+			return nil
+		}
+	}
+}
+
+var signalNames = map[os.Signal]string{
+	syscall.SIGHUP:  "SIGHUP",
+	syscall.SIGUSR1: "SIGUSR1",
+	syscall.SIGUSR2: "SIGUSR2",
 }
 
 func serveHTTP(args []string) error {
