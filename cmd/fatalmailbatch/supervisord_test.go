@@ -44,9 +44,10 @@ func TestUnderSupervisord(t *testing.T) {
 	if !m.TLS || m.Auth != "alice" {
 		t.Errorf("delivery: got TLS=%v auth=%q, want TLS and alice", m.TLS, m.Auth)
 	}
-	if !strings.Contains(sv.ListenerStderr(t, "fatalmailbatch"), "fatalmailbatch: Subject: Fatal start alert from supervisord\n") {
-		t.Errorf("stderr: got %q, want the Sending block", sv.ListenerStderr(t, "fatalmailbatch"))
-	}
+	// The block is logged once the server has confirmed, just after the mail arrived.
+	svtest.Eventually(t, 10*time.Second, "the Sending block on stderr", func() bool {
+		return strings.Contains(sv.ListenerStderr(t, "fatalmailbatch"), "fatalmailbatch: Subject: Fatal start alert from supervisord\n")
+	})
 }
 
 func port(addr string) string { return addr[strings.LastIndex(addr, ":")+1:] }
