@@ -358,7 +358,13 @@ func (n *narrator) mailArrived(m received) {
 	m.Tool = classify(m)
 	n.mailSeq++
 	file := filepath.Join(n.o.MailDir, fmt.Sprintf("%02d-%s.eml", n.mailSeq, m.Tool))
-	saved := "saved as " + file
+	shown := file
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, file); err == nil && !strings.HasPrefix(rel, "..") {
+			shown = rel
+		}
+	}
+	saved := "saved as " + shown
 	if err := os.WriteFile(file, m.Raw, 0o644); err != nil {
 		saved = "not saved: " + err.Error()
 	}
