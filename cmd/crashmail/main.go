@@ -32,14 +32,6 @@ type grammar struct {
 	Args []string `arg:"" optional:"" hidden:"" help:"Ignored, as superlance does."`
 }
 
-// valueFlags are the options that take a value.
-var valueFlags = map[string]bool{
-	"-p": true, "-o": true, "-s": true, "-m": true,
-	"--program": true, "--optionalheader": true, "--sendmail_program": true, "--sendmail": true, "--email": true,
-	"--smtp-host": true, "--smtp-user": true, "--smtp-password-env": true, "--smtp-password-file": true,
-	"--smtp-tls": true, "--smtp-cacert": true, "--from": true,
-}
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
@@ -52,12 +44,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string, now func() time.Time) int {
-	if n := len(args); n > 0 && valueFlags[args[n-1]] && !slices.Contains(args, "--") {
-		// kong, set up to accept values that start with '-', would take
-		// the missing value as empty.
-		cli.Usagef(stderr, name, "%s needs a value", args[n-1])
-		return cli.ExitUsage
-	}
 	var g grammar
 	if _, code, done := cli.Parse(name, "Mail every unexpected exit of a supervisord program.", &g, args, stdout, stderr); done {
 		return code

@@ -111,20 +111,6 @@ var valueFlags = map[string]bool{
 	"--password-env": true, "--tls-cacert": true, "--sendmail-program": true,
 }
 
-// missingValue reports an option that needs a value given last with none:
-// kong, set up to accept values that start with '-', takes it as empty.
-func missingValue(args []string) error {
-	for i, a := range args {
-		if a == "--" {
-			return nil
-		}
-		if valueFlags[a] && i == len(args)-1 {
-			return fmt.Errorf("%s needs a value", a)
-		}
-	}
-	return nil
-}
-
 // rewriteSendmail turns --sendmail (whose value is optional, which kong
 // cannot express) into --sendmail-program.
 func rewriteSendmail(args []string) []string {
@@ -153,10 +139,6 @@ func rewriteSendmail(args []string) []string {
 // Parse parses and checks args. done reports that the process should exit
 // now with code (help, or a usage error already written to stderr).
 func Parse(tool Tool, args []string, stdout, stderr io.Writer, env []string) (cfg Config, code int, done bool) {
-	if err := missingValue(args); err != nil {
-		cli.Usagef(stderr, tool.Name, "%v", err)
-		return Config{}, cli.ExitUsage, true
-	}
 	var g grammar
 	kctx, code, done := cli.Parse(tool.Name, tool.Description, &g, rewriteSendmail(args), stdout, stderr)
 	if done {

@@ -57,12 +57,70 @@ func Parse(name, description string, grammar any, args []string, stdout, stderr 
 			}
 		}
 	}()
+	if flag := valueFlagWithoutValue(parser, args); flag != "" {
+		Usagef(stderr, name, "%s needs a value", flag)
+		return nil, ExitUsage, true
+	}
 	kctx, err = parser.Parse(args)
 	if err != nil {
 		Usagef(stderr, name, "%v", err)
 		return nil, ExitUsage, true
 	}
 	return kctx, 0, false
+}
+
+// valueFlagWithoutValue returns the option that ends args while expecting a
+// value ("-m", "-am" or "--email" as the last word), or "". getopt rejects
+// such a command line; kong, allowed to take values starting with '-'
+// (httpok -b -x), would silently give the option an empty value and, for
+// example, turn mail off. args are scanned the way getopt consumes them, so
+// the value of one option is never taken for another option.
+func valueFlagWithoutValue(parser *kong.Kong, args []string) string {
+	shorts := map[rune]bool{}
+	longs := map[string]bool{}
+	for _, group := range parser.Model.AllFlags(false) {
+		for _, f := range group {
+			takesValue := !f.IsBool() && !f.IsCounter()
+			if f.Short != 0 {
+				shorts[f.Short] = takesValue
+			}
+			longs["--"+f.Name] = takesValue
+			for _, alias := range f.Aliases {
+				longs["--"+alias] = takesValue
+			}
+		}
+	}
+	for i := 0; i < len(args); i++ {
+		a, last := args[i], i == len(args)-1
+		switch {
+		case a == "--":
+			return ""
+		case strings.HasPrefix(a, "--"):
+			if longs[a] { // "--opt=value" is not a key, so it never lands here
+				if last {
+					return a
+				}
+				i++
+			}
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			// In a bundle of short options the first one that takes a
+			// value takes the rest of the word, or else the next word.
+			runes := []rune(a[1:])
+			for j, r := range runes {
+				if !shorts[r] {
+					continue // a flag, or unknown: kong reports those
+				}
+				if j == len(runes)-1 {
+					if last {
+						return "-" + string(r)
+					}
+					i++
+				}
+				break
+			}
+		}
+	}
+	return ""
 }
 
 // Usagef writes a usage error in the form every command uses:

@@ -154,3 +154,44 @@ func TestSMTPFlagsTransport(t *testing.T) {
 		t.Errorf("got %+v, want implicit TLS to mail.example.com:465 as u with the password from PW", *s)
 	}
 }
+
+func TestParseValueOptionLast(t *testing.T) {
+	type bundle struct {
+		Any   bool   `short:"a" name:"any"`
+		Email string `short:"m" name:"email" aliases:"mail"`
+		Name  string `short:"n" name:"name"`
+	}
+	for _, tt := range []struct {
+		args     []string
+		wantFlag string // "" when the line is valid
+	}{
+		{[]string{"-m"}, "-m"},
+		{[]string{"-a", "-m"}, "-m"},
+		{[]string{"-am"}, "-m"},
+		{[]string{"--email"}, "--email"},
+		{[]string{"--mail"}, "--mail"},
+		{[]string{"-n", "x", "--email"}, "--email"},
+		{[]string{"-m", "-n"}, ""}, // -m's value is "-n", as with getopt
+		{[]string{"-m", "-n", "-n"}, "-n"},
+		{[]string{"-n", "-m"}, ""},
+		{[]string{"-amx@y"}, ""},
+		{[]string{"-m", "x@y"}, ""},
+		{[]string{"--email=x@y"}, ""},
+		{[]string{"-a"}, ""},
+		{[]string{"-n", "-m", "-m", "x@y"}, ""},
+	} {
+		var g bundle
+		var stdout, stderr bytes.Buffer
+		_, code, done := Parse("tool", "", &g, tt.args, &stdout, &stderr)
+		if tt.wantFlag == "" {
+			if done {
+				t.Errorf("%q: rejected with %q, want accepted", tt.args, stderr.String())
+			}
+			continue
+		}
+		want := "tool: error: " + tt.wantFlag + " needs a value"
+		if !done || code != ExitUsage || !strings.Contains(stderr.String(), want) || stdout.Len() > 0 {
+			t.Errorf("%q: got done=%v code=%d stderr %q stdout %q; want exit %d with %q", tt.args, done, code, stderr.String(), stdout.String(), ExitUsage, want)
+		}
+	}
+}
