@@ -44,7 +44,7 @@ func (s *unixServer) Requests() []captured {
 }
 
 // serveUnix serves h on a unix socket in a temp dir, recording every request.
-func serveUnix(t *testing.T, h http.Handler) *unixServer {
+func serveUnix(t testing.TB, h http.Handler) *unixServer {
 	t.Helper()
 	dir := t.TempDir()
 	if len(dir) > 90 { // AF_UNIX paths are limited to about 100 bytes

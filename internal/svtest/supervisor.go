@@ -129,15 +129,16 @@ func Start(t testing.TB, cfg Config) *Supervisor {
 // surviving group is killed as a whole.
 func (s *Supervisor) stop(t testing.TB) {
 	var pids []int
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	if infos, err := s.Client.GetAllProcessInfo(ctx); err == nil {
+	if s.Client != nil { // nil when Start failed before creating it
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		infos, _ := s.Client.GetAllProcessInfo(ctx)
+		cancel()
 		for _, p := range infos {
 			if p.PID > 0 {
 				pids = append(pids, p.PID)
 			}
 		}
 	}
-	cancel()
 
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
