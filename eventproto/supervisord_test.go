@@ -20,7 +20,8 @@ import (
 
 // listenerEnv makes the test binary act as an event listener, so a real
 // supervisord can run it: "raw" drives a Listener by hand and FAILs the
-// first "failonce" event; "serve" runs Serve until SIGTERM.
+// first "failonce" event; "serve" runs Serve until SIGTERM; "nop" runs
+// Serve with a handler that ignores everything (BenchmarkServePipe).
 const listenerEnv = "EVENTPROTO_TEST_LISTENER"
 
 func TestMain(m *testing.M) {
@@ -29,6 +30,8 @@ func TestMain(m *testing.M) {
 		os.Exit(rawListener())
 	case "serve":
 		os.Exit(serveListener())
+	case "nop":
+		os.Exit(nopListener())
 	}
 	os.Exit(m.Run())
 }

@@ -1,0 +1,107 @@
+package eventproto_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/superlance-go/superlance/eventproto"
+)
+
+// pipeEvents is how many events one child listener gets in
+// BenchmarkServePipe: enough that start-up is noise in the CPU per event.
+const pipeEvents = 100000
+
+// nopListener is the child of BenchmarkServePipe: Serve over the real
+// stdin and stdout with a handler that ignores every event, the cost every
+// tool pays for the events it does not care about.
+func nopListener() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := eventproto.Serve(ctx, eventproto.NewListener(os.Stdin, os.Stdout),
+		func(context.Context, eventproto.Event) {}, eventproto.ServeOptions{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// BenchmarkServePipe runs Serve in a child process (this test binary) over
+// real pipes, playing supervisord in lock step: wait for READY, write one
+// PROCESS_STATE event, wait for the RESULT. It reports the child's own CPU
+// time (user+system from its rusage, start-up included) per event, split
+// into user and system, and the events acknowledged per second.
+//
+//	go test ./eventproto -run '^$' -bench ServePipe -benchtime 1x
+func BenchmarkServePipe(b *testing.B) {
+	self, err := filepath.Abs(os.Args[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	events := make([][]byte, pipeEvents)
+	for i := range events {
+		p := fmt.Sprintf("processname:web%d groupname:web from_state:STARTING pid:%d", i%50, 1000+i)
+		events[i] = fmt.Appendf(nil, "ver:3.0 server:supervisor serial:%d pool:bench poolserial:%d eventname:PROCESS_STATE_RUNNING len:%d\n%s", i, i, len(p), p)
+	}
+	for b.Loop() {
+		user, sys, wall := feedChild(b, self, events)
+		n := float64(len(events))
+		b.ReportMetric(float64((user+sys).Nanoseconds())/1e3/n, "cpu-us/event")
+		b.ReportMetric(float64(user.Nanoseconds())/1e3/n, "user-us/event")
+		b.ReportMetric(float64(sys.Nanoseconds())/1e3/n, "sys-us/event")
+		b.ReportMetric(n/wall.Seconds(), "events/s")
+	}
+}
+
+func feedChild(b *testing.B, self string, events [][]byte) (user, sys, wall time.Duration) {
+	b.Helper()
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), listenerEnv+"=nop")
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	out := bufio.NewReader(stdout)
+	ready := make([]byte, len("READY\n"))
+	result := make([]byte, len("RESULT 2\nOK"))
+	start := time.Now()
+	for _, ev := range events {
+		if _, err := io.ReadFull(out, ready); err != nil || string(ready) != "READY\n" {
+			cmd.Process.Kill()
+			b.Fatalf("got %q, %v, want READY", ready, err)
+		}
+		if _, err := stdin.Write(ev); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(out, result); err != nil || string(result) != "RESULT 2\nOK" {
+			cmd.Process.Kill()
+			b.Fatalf("got %q, %v, want RESULT 2\\nOK", result, err)
+		}
+	}
+	wall = time.Since(start)
+	stdin.Close()
+	if rest, err := io.ReadAll(out); err != nil || string(rest) != "READY\n" {
+		b.Errorf("after the last event got %q, %v; want the final READY", rest, err)
+	}
+	if err := cmd.Wait(); err != nil {
+		b.Fatalf("listener: %v", err)
+	}
+	return cmd.ProcessState.UserTime(), cmd.ProcessState.SystemTime(), wall
+}
