@@ -17,7 +17,7 @@ import (
 
 	"github.com/kolo/xmlrpc"
 
-	"github.com/superlance-go/superlance/internal/cli"
+	"github.com/superlance-go/superlance/internal/environ"
 )
 
 const (
@@ -110,12 +110,12 @@ func New(serverURL string, opts Options) (*Client, error) {
 // supervisord sets only the URL; the credentials must be given to the
 // listener with environment= in its [eventlistener:x] section.
 func FromEnv(env []string) (*Client, error) {
-	serverURL, _ := cli.Getenv(env, "SUPERVISOR_SERVER_URL")
+	serverURL, _ := environ.Get(env, "SUPERVISOR_SERVER_URL")
 	if serverURL == "" {
 		return nil, errors.New("SUPERVISOR_SERVER_URL is not set: not running under supervisord?")
 	}
-	user, _ := cli.Getenv(env, "SUPERVISOR_USERNAME")
-	pass, _ := cli.Getenv(env, "SUPERVISOR_PASSWORD")
+	user, _ := environ.Get(env, "SUPERVISOR_USERNAME")
+	pass, _ := environ.Get(env, "SUPERVISOR_PASSWORD")
 	return New(serverURL, Options{Username: user, Password: pass})
 }
 

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/superlance-go/superlance/internal/environ"
 )
 
 // Exit codes shared by all commands.
@@ -130,17 +132,8 @@ func Usagef(stderr io.Writer, name, format string, args ...any) {
 	fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", name)
 }
 
-// Getenv looks key up in env (os.Environ() form). The last entry wins, as
-// in a process environment built by appending.
-func Getenv(env []string, key string) (string, bool) {
-	val, found := "", false
-	for _, kv := range env {
-		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
-			val, found = v, true
-		}
-	}
-	return val, found
-}
+// Getenv looks key up in env (os.Environ() form); the last entry wins.
+func Getenv(env []string, key string) (string, bool) { return environ.Get(env, key) }
 
 // NewLogger returns the stderr logger of a command: one line per message,
 // prefixed by the command name, no timestamp (supervisord adds its own when

@@ -56,18 +56,6 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func TestGetenv(t *testing.T) {
-	env := []string{"A=1", "B=x=y", "A=2", "EMPTY="}
-	for _, tt := range []struct {
-		key, want string
-		ok        bool
-	}{{"A", "2", true}, {"B", "x=y", true}, {"EMPTY", "", true}, {"NONE", "", false}} {
-		if got, ok := Getenv(env, tt.key); got != tt.want || ok != tt.ok {
-			t.Errorf("Getenv(%q) = %q, %v; want %q, %v", tt.key, got, ok, tt.want, tt.ok)
-		}
-	}
-}
-
 func TestSecret(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(file, []byte("s3cret\nignored\n"), 0o600); err != nil {
