@@ -175,7 +175,7 @@ func TestUsage(t *testing.T) {
 		{"unknown flag", []string{"-x"}, nil, 2, "memmon: error: unknown flag -x", ""},
 		{"stray argument", []string{"-a", "1", "extra"}, nil, 2, "memmon: error: unexpected argument extra", ""},
 		{"prefix only", []string{"--prog", "a=1"}, nil, 2, "memmon: error: unknown flag --prog", ""},
-		{"missing value", []string{"-p"}, nil, 2, "memmon: error: --program: missing value", ""},
+		{"missing value", []string{"-p"}, nil, 2, "memmon: error: -p needs a value", ""},
 		{"bad program size", []string{"-p", "hog=lots"}, nil, 2, `memmon: error: --program "hog=lots": invalid size "lots" (want bytes or a number with KB, MB or GB)` + "\n", ""},
 		{"program without =", []string{"-p", "hog"}, nil, 2, `memmon: error: --program "hog": want NAME=SIZE`, ""},
 		{"program empty name", []string{"-p", "=5"}, nil, 2, `memmon: error: --program "=5": empty name`, ""},
