@@ -140,14 +140,16 @@ func (m *Message) Bytes() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rendering message: %w", err)
 	}
+	// The library writes a bare address as "<a@x>"; superlance's mails say
+	// "To: a@x", and mail filters written against them may match on it.
+	raw = replaceField(raw, "To", plainAddressList(to))
 	if from == nil {
 		// The library always writes From, empty when unset; an empty From
 		// header is invalid, and sendmail -t supplies the real sender.
 		raw = dropEmptyField(raw, "From")
+	} else {
+		raw = replaceField(raw, "From", plainAddressList([]*mail.Address{from}))
 	}
-	// The library writes a bare address as "<a@x>"; superlance's mails say
-	// "To: a@x", and mail filters written against them may match on it.
-	raw = replaceField(raw, "To", plainAddressList(to))
 	return raw, nil
 }
 

@@ -325,7 +325,7 @@ func FuzzBytes(f *testing.F) {
 	})
 }
 
-// superlance writes "To: a@x"; the To line must read the same, so that mail
+// superlance writes "To: a@x"; the To (and From) line must read the same, so that mail
 // filters written against Python superlance's mails keep matching.
 func TestBytesToLine(t *testing.T) {
 	tests := []struct {
@@ -338,7 +338,7 @@ func TestBytesToLine(t *testing.T) {
 		{[]string{"\"john doe\"@example.com"}, "To: <\"john doe\"@example.com>\r\n"},
 	}
 	for _, tt := range tests {
-		m := notify.Message{To: tt.to, Subject: "s", Body: "To: body@example.com"}
+		m := notify.Message{To: tt.to, From: "sv@example.com", Subject: "s", Body: "To: body@example.com"}
 		raw, err := m.Bytes()
 		if err != nil {
 			t.Fatalf("Bytes(%q) error: %v", tt.to, err)
@@ -346,6 +346,9 @@ func TestBytesToLine(t *testing.T) {
 		head, body, _ := strings.Cut(string(raw), "\r\n\r\n")
 		if !strings.Contains(head+"\r\n", "\r\n"+tt.want) && !strings.HasPrefix(head, tt.want) {
 			t.Errorf("To %q: header section\n%s\nwant the line %q", tt.to, head, tt.want)
+		}
+		if !strings.Contains(head, "\r\nFrom: sv@example.com\r\n") && !strings.HasPrefix(head, "From: sv@example.com\r\n") {
+			t.Errorf("To %q: header section\n%s\nwant the line %q", tt.to, head, "From: sv@example.com")
 		}
 		if !strings.Contains(body, "To: body@example.com") {
 			t.Errorf("To %q: body changed: %q", tt.to, body)
