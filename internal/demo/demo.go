@@ -58,6 +58,8 @@ func runDemo(ctx context.Context, o options) (*report, error) {
 	}
 	rep.TempDir = tmp
 	defer func() {
+		// Whatever happened, nothing started from tmp survives the demo.
+		killLeftovers(tmp)
 		if !o.Keep {
 			os.RemoveAll(tmp)
 		}
