@@ -42,7 +42,7 @@ func printTable(w io.Writer, o options, r *results) {
 		o.runs, o.events)
 
 	if len(r.ticks) > 0 || r.memmonErr != nil {
-		fmt.Fprintf(w, "\n| memmon, real processes under a real supervisord | TICK → last \"RSS of\" line | of which getAllProcessInfo | target | Python superlance 2.0 |\n")
+		fmt.Fprintf(w, "\n| memmon, real processes under a real supervisord | TICK → last \"RSS of\" line | getAllProcessInfo round trip alone | target | Python superlance 2.0 |\n")
 		fmt.Fprintf(w, "|---|---|---|---|---|\n")
 		targets := []string{"≤ 20 ms", "≤ 40 ms"}
 		python := []string{"~3.4 s (forks ps per process)", "~1 s+"}
@@ -52,7 +52,7 @@ func printTable(w io.Writer, o options, r *results) {
 		if r.memmonErr != nil {
 			fmt.Fprintf(w, "| not measured: %s | | | | |\n", strings.ReplaceAll(r.memmonErr.Error(), "|", "/"))
 		}
-		fmt.Fprintf(w, "\nmemmon was started by the harness with the supervisord's SUPERVISOR_SERVER_URL and sent %d TICK_5 events; the time includes supervisord's XML-RPC answer for every process (timed alone in the third column).\n", tickRuns)
+		fmt.Fprintf(w, "\nmemmon was started by the harness with the supervisord's SUPERVISOR_SERVER_URL and sent %d TICK_5 events; the time includes the getAllProcessInfo round trip (supervisord's answer for all its processes, decoded), which the third column times alone, right before each tick, with the same client package.\n", tickRuns)
 	}
 
 	missed := misses(r)
