@@ -10,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/superlance-go/superlance/eventproto"
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/notify"
 	"github.com/superlance-go/superlance/rpcclient"
@@ -60,28 +59,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		queue = notify.NewQueue(transport, notify.QueueOptions{Log: logger})
 		h.enqueue = queue.Enqueue
 	}
-	// SIGTERM must not cut a restart in half (a process stopped and never
-	// started again): jobs keep running into the drain, which cancels them
-	// when the grace period ends.
-	worker := eventproto.NewWorker(context.WithoutCancel(ctx))
-	handler := func(_ context.Context, ev eventproto.Event) {
-		if !ev.IsTick() {
-			return
-		}
-		if !worker.TryGo(h.tick) {
-			logger.Printf("previous check still running; skipping %s", ev.Name())
-		}
-	}
-	err = eventproto.Serve(ctx, eventproto.NewListener(stdin, stdout), handler, eventproto.ServeOptions{
-		Log: logger,
-		Drain: func(ctx context.Context) error {
-			err := worker.Wait(ctx)
-			if queue != nil {
-				queue.Close(ctx) // logs what it could not deliver
-			}
-			return err
-		},
-	})
+	err = cli.ServeTicks(ctx, stdin, stdout, logger, queue, h.tick)
 	if err != nil {
 		logger.Printf("%v", err)
 		return cli.ExitFailure

@@ -1,6 +1,7 @@
-// Package cli holds what the six commands share on their command line:
-// kong set up for a testable run(), one exit-code policy, and small helpers
-// for reading the listener's environment and secrets.
+// Package cli holds what the six commands share around their policy: kong
+// set up for a testable run(), one exit-code policy, the listener's
+// environment and secrets, the long-only SMTP options, and the event loop
+// of the TICK-driven tools.
 package cli
 
 import (

@@ -1,0 +1,41 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"log"
+
+	"github.com/superlance-go/superlance/eventproto"
+	"github.com/superlance-go/superlance/notify"
+)
+
+// ServeTicks is the event loop of the TICK-driven tools (httpok, memmon):
+// every TICK_* event starts job off the event loop, unless the previous
+// job is still running, in which case the tick is logged and skipped; every
+// other event is acknowledged and ignored. On stdin EOF or when ctx is done
+// it waits for the job and delivers queued mail (queue may be nil) within
+// the grace period.
+func ServeTicks(ctx context.Context, stdin io.Reader, stdout io.Writer, logger *log.Logger, queue *notify.Queue, job func(context.Context)) error {
+	// SIGTERM must not cut a restart in half (a process stopped and never
+	// started again): the job's context survives ctx, and the drain
+	// cancels it when the grace period ends.
+	worker := eventproto.NewWorker(context.WithoutCancel(ctx))
+	handler := func(_ context.Context, ev eventproto.Event) {
+		if !ev.IsTick() {
+			return
+		}
+		if !worker.TryGo(job) {
+			logger.Printf("previous check still running; skipping %s", ev.Name())
+		}
+	}
+	return eventproto.Serve(ctx, eventproto.NewListener(stdin, stdout), handler, eventproto.ServeOptions{
+		Log: logger,
+		Drain: func(ctx context.Context) error {
+			err := worker.Wait(ctx)
+			if queue != nil {
+				queue.Close(ctx) // logs what it could not deliver
+			}
+			return err
+		},
+	})
+}
