@@ -38,10 +38,10 @@
 // before means the pool was recreated (supervisorctl reload): a reset,
 // neither gap nor repeat.
 //
-// [Serve] is the event loop the commands share: it reads in the background
-// so that SIGTERM (a cancelled context) stops it at once, calls a [Handler]
-// for each event, acknowledges it, and drains in-flight work within a grace
-// period when reading stops. A [Worker] runs slow work (network calls, mail)
+// [Serve] is the event loop the commands share: it reads in its own
+// goroutine so that SIGTERM (a cancelled context) stops it at once, calls a
+// [Handler] for each event, acknowledges it together with the next READY,
+// and drains in-flight work within a grace period when reading stops. A [Worker] runs slow work (network calls, mail)
 // off the loop, because supervisord drops events when a listener is slow.
 //
 // stdout must carry protocol bytes only: supervisord puts a listener that

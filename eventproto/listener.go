@@ -32,7 +32,6 @@ var (
 // A Listener is not safe for concurrent use; Serve hands it from the
 // reading goroutine to the loop and back, never using it from both at once.
 type Listener struct {
-	src   io.Reader // as given to NewListener; r reads it, or Serve's pollable copy of it
 	r     *bufio.Reader
 	w     io.Writer
 	flush func() error // w's Flush, when w buffers
@@ -49,7 +48,6 @@ type Listener struct {
 // READY/RESULT to w.
 func NewListener(r io.Reader, w io.Writer) *Listener {
 	l := &Listener{
-		src:   r,
 		r:     bufio.NewReaderSize(r, 4096),
 		w:     w,
 		pools: make(map[string]*poolState, 1),

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"os"
 	"runtime/debug"
+	"sync"
 	"time"
 )
 
@@ -36,13 +36,11 @@ const DefaultGrace = 8 * time.Second
 // done, then drains within the grace period. It returns nil on a clean stop
 // and an error for a protocol error or a failed write to stdout.
 //
-// A cancelled ctx (SIGTERM) stops the loop at once even while stdin is
-// quiet. When the Listener reads an *os.File on a pipe or socket, as a
-// listener's stdin under supervisord is, Serve reads it through the
-// runtime's poller and a cancellation interrupts the read; any other reader
-// is read in a goroutine that stays blocked in its read until stdin
-// delivers or the process exits. The Listener must not be used after Serve
-// returns.
+// The events are read, handled and acknowledged in a goroutine of Serve's,
+// so that a cancelled ctx (SIGTERM) stops the loop at once even while stdin
+// is quiet: an event in hand is still handled and acknowledged, but a read
+// that waits on stdin is left blocked until stdin delivers or the process
+// exits. The Listener must not be used after Serve returns.
 //
 // Serve writes the READY for the next event together with the RESULT of
 // the previous one: the bytes on stdout are the same, in one write instead
@@ -67,27 +65,69 @@ func Serve(ctx context.Context, l *Listener, h Handler, opts ServeOptions) error
 	return err
 }
 
-// errStopped is what a read interrupted by the cancelled ctx returns.
-var errStopped = errors.New("eventproto: reading stopped")
-
 func serveLoop(ctx context.Context, l *Listener, h Handler, logger *log.Logger) error {
 	if ctx.Err() != nil {
 		// Checked first: READY now would invite an event that is never
 		// answered.
 		return nil
 	}
-	next, stop := nextFunc(ctx, l)
-	defer stop()
-	ev, err := next()
+	lp := &loop{l: l, h: h, logger: logger}
+	done := make(chan error, 1) // room for the result of an abandoned loop
+	go func() { done <- lp.run(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	lp.mu.Lock()
+	handling := lp.handling
+	lp.abandoned = !handling
+	lp.mu.Unlock()
+	if handling {
+		// The event in hand is still handled and acknowledged, not left
+		// to redelivery; the loop stops after it.
+		return <-done
+	}
+	return nil
+}
+
+// loop reads, handles and acknowledges events in its own goroutine, with
+// plain blocking reads: that is the cheapest way through a pipe (one read
+// and one write per event, no handoff between goroutines or threads), and
+// a read blocked on a pipe cannot be interrupted anyway. Serve waits for
+// the loop or for ctx; on ctx it returns at once unless the loop holds an
+// event, and leaves a loop blocked in its read to the process exit.
+type loop struct {
+	l      *Listener
+	h      Handler
+	logger *log.Logger
+
+	mu        sync.Mutex
+	handling  bool // an event is read and not yet answered
+	abandoned bool // Serve has returned: no further event is handled
+}
+
+func (lp *loop) run(ctx context.Context) error {
+	l := lp.l
+	ev, err := l.Next()
 	for {
 		switch {
-		case errors.Is(err, io.EOF), errors.Is(err, errStopped):
+		case errors.Is(err, io.EOF):
 			return nil
 		case err != nil:
 			return fmt.Errorf("reading events: %w", err)
 		}
-		report(logger, ev)
-		handle(ctx, h, ev, logger)
+		lp.mu.Lock()
+		abandoned := lp.abandoned
+		lp.handling = !abandoned
+		lp.mu.Unlock()
+		if abandoned {
+			// Read after Serve returned, so never answered: supervisord
+			// redelivers it to the next listener process.
+			return nil
+		}
+		report(lp.logger, ev)
+		handle(ctx, lp.h, ev, lp.logger)
 		if ctx.Err() != nil {
 			// Acknowledge, but no READY: it would invite an event that
 			// is never answered.
@@ -99,75 +139,17 @@ func serveLoop(ctx context.Context, l *Listener, h Handler, logger *log.Logger) 
 		if err := l.okReady(); err != nil {
 			return fmt.Errorf("acknowledging %s: %w", ev.Name(), err)
 		}
-		ev, err = next()
+		lp.mu.Lock()
+		lp.handling = false
+		// Under the lock: Serve may have seen ctx done while this event
+		// was in hand, and then waits for the loop to return.
+		stop := ctx.Err() != nil
+		lp.mu.Unlock()
+		if stop {
+			return nil
+		}
+		ev, err = l.Next()
 	}
-}
-
-// nextFunc returns how the loop gets the next event (l.Next, but returning
-// errStopped once ctx is done, even while stdin is quiet) and a function
-// that releases what that takes.
-//
-// An *os.File on a pipe or socket (supervisord's stdin) is read through the
-// poller, in the loop's goroutine: a cancelled ctx sets a read deadline in
-// the past, which wakes the read. Any other reader is read in a goroutine
-// that stays blocked in its read after ctx is done, until stdin delivers or
-// the process exits; it costs a goroutine handoff per event.
-func nextFunc(ctx context.Context, l *Listener) (next func() (Event, error), stop func()) {
-	if f, release, ok := l.pollable(); ok {
-		fired := make(chan struct{})
-		stopWake := context.AfterFunc(ctx, func() {
-			defer close(fired)
-			f.SetReadDeadline(time.Unix(1, 0))
-		})
-		next = func() (Event, error) {
-			ev, err := l.Next()
-			if err != nil && ctx.Err() != nil && errors.Is(err, os.ErrDeadlineExceeded) {
-				return Event{}, errStopped
-			}
-			return ev, err
-		}
-		return next, func() {
-			if !stopWake() {
-				<-fired // the deadline is set before release clears it
-			}
-			release()
-		}
-	}
-
-	// One request, one result: the reader calls Next only when asked, so
-	// the Listener is never used by both goroutines at once. results has
-	// room for one so the reader can finish its send and exit even when the
-	// loop has already returned.
-	requests := make(chan struct{})
-	results := make(chan nextResult, 1)
-	go func() {
-		for range requests {
-			ev, err := l.Next()
-			results <- nextResult{ev, err}
-		}
-	}()
-	next = func() (Event, error) {
-		requests <- struct{}{} // the reader is idle, waiting for this
-		var r nextResult
-		select {
-		case r = <-results:
-		case <-ctx.Done():
-			select {
-			case r = <-results:
-				// An event that arrived together with the cancellation is
-				// still handled and acknowledged, not left to redelivery.
-			default:
-				return Event{}, errStopped
-			}
-		}
-		return r.ev, r.err
-	}
-	return next, func() { close(requests) }
-}
-
-type nextResult struct {
-	ev  Event
-	err error
 }
 
 func report(logger *log.Logger, ev Event) {

@@ -75,42 +75,129 @@ func TestServeUntilEOF(t *testing.T) {
 	}
 }
 
-// TestServeCancelWhileReading: SIGTERM arrives (ctx cancelled) while the
-// listener waits on a real pipe that stays open, as supervisord's does.
-func TestServeCancelWhileReading(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close(); r.Close() })
-	if _, err := w.WriteString(hdr(1, 1, "TICK_5", "when:5")); err != nil {
-		t.Fatal(err)
-	}
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	writes := make(chan string, 10)
-	drainErr := make(chan error, 1) // the drain context's state when Drain starts
-	result := make(chan error, 1)
-	go func() {
-		result <- Serve(ctx, NewListener(r, chanWriter(writes)),
-			func(ctx context.Context, ev Event) {},
-			ServeOptions{Drain: func(ctx context.Context) error { drainErr <- ctx.Err(); return nil }})
-	}()
-	waitForStdout(t, writes, "READY\nRESULT 2\nOKREADY\n")
-	// The second READY is out: Serve now waits on the pipe, which nobody
-	// writes to.
-	cancel()
-	if err := waitFor(t, result, 5*time.Second, "Serve to return after cancel"); err != nil {
-		t.Errorf("Serve = %v, want nil", err)
-	}
-	select {
-	case err := <-drainErr:
+// pipeKinds are the stdins Serve is tested on: what supervisord gives a
+// listener (a blocking pipe, added on unix), the runtime's own pipes, and
+// a reader that is not a file at all.
+var pipeKinds = []struct {
+	name string
+	open func(t *testing.T) (io.Reader, io.WriteCloser)
+}{
+	{"os.Pipe", func(t *testing.T) (io.Reader, io.WriteCloser) {
+		r, w, err := os.Pipe()
 		if err != nil {
-			t.Errorf("drain context already done (%v); it must outlive the cancelled ctx", err)
+			t.Fatal(err)
 		}
-	default:
-		t.Error("Drain did not run")
+		t.Cleanup(func() { r.Close() })
+		return r, w
+	}},
+	{"io.Pipe", func(t *testing.T) (io.Reader, io.WriteCloser) {
+		r, w := io.Pipe()
+		return r, w
+	}},
+}
+
+// TestServeCancelWhileReading: SIGTERM arrives (ctx cancelled) while the
+// listener waits on a pipe that stays open, as supervisord's does.
+func TestServeCancelWhileReading(t *testing.T) {
+	for _, pk := range pipeKinds {
+		t.Run(pk.name, func(t *testing.T) {
+			r, w := pk.open(t)
+			// Closed last: EOF releases the read Serve leaves blocked.
+			t.Cleanup(func() { w.Close() })
+			wrote := make(chan error, 1)
+			go func() {
+				_, err := io.WriteString(w, hdr(1, 1, "TICK_5", "when:5"))
+				wrote <- err
+			}()
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			writes := make(chan string, 10)
+			drainErr := make(chan error, 1) // the drain context's state when Drain starts
+			result := make(chan error, 1)
+			go func() {
+				result <- Serve(ctx, NewListener(r, chanWriter(writes)),
+					func(ctx context.Context, ev Event) {},
+					ServeOptions{Drain: func(ctx context.Context) error { drainErr <- ctx.Err(); return nil }})
+			}()
+			waitForStdout(t, writes, "READY\nRESULT 2\nOKREADY\n")
+			if err := waitFor(t, wrote, 5*time.Second, "the event to be written"); err != nil {
+				t.Fatal(err)
+			}
+			// The second READY is out: Serve now waits on the pipe, which
+			// nobody writes to.
+			cancel()
+			if err := waitFor(t, result, 5*time.Second, "Serve to return after cancel"); err != nil {
+				t.Errorf("Serve = %v, want nil", err)
+			}
+			select {
+			case err := <-drainErr:
+				if err != nil {
+					t.Errorf("drain context already done (%v); it must outlive the cancelled ctx", err)
+				}
+			default:
+				t.Error("Drain did not run")
+			}
+			select {
+			case p := <-writes:
+				t.Errorf("stdout got %q after the cancel, want nothing", p)
+			default:
+			}
+		})
+	}
+}
+
+// TestServeCancelWhileHandling: SIGTERM while the handler runs. The event
+// is still acknowledged, so supervisord does not redeliver it, but no READY
+// follows: it would invite an event that nobody answers.
+func TestServeCancelWhileHandling(t *testing.T) {
+	for _, pk := range pipeKinds {
+		t.Run(pk.name, func(t *testing.T) {
+			r, w := pk.open(t)
+			t.Cleanup(func() { w.Close() })
+			go io.WriteString(w, hdr(1, 1, "TICK_5", "when:5"))
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			writes := make(chan string, 10)
+			result := make(chan error, 1)
+			handling := make(chan struct{})
+			go func() {
+				result <- Serve(ctx, NewListener(r, chanWriter(writes)),
+					func(ctx context.Context, ev Event) {
+						close(handling)
+						<-ctx.Done() // cancelled meanwhile
+					}, ServeOptions{})
+			}()
+			waitFor(t, handling, 5*time.Second, "the handler to start")
+			cancel()
+			if err := waitFor(t, result, 5*time.Second, "Serve to return after cancel"); err != nil {
+				t.Errorf("Serve = %v, want nil", err)
+			}
+			got := ""
+			for len(writes) > 0 {
+				got += <-writes
+			}
+			if want := "READY\nRESULT 2\nOK"; got != want {
+				t.Errorf("stdout = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestServeOneWritePerEvent: Serve writes the RESULT of an event and the
+// READY for the next one together, and flushes once per write; the bytes
+// are those of TestServeUntilEOF.
+func TestServeOneWritePerEvent(t *testing.T) {
+	var w writeRecorder
+	stdin := hdr(1, 1, "TICK_5", "when:5") + hdr(2, 2, "TICK_5", "when:10") + hdr(3, 3, "TICK_5", "when:15")
+	if err := Serve(context.Background(), NewListener(strings.NewReader(stdin), &w),
+		func(context.Context, Event) {}, ServeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"READY\n", "RESULT 2\nOKREADY\n", "RESULT 2\nOKREADY\n", "RESULT 2\nOKREADY\n"}
+	if strings.Join(w.writes, "|") != strings.Join(want, "|") || w.flushes != len(want) {
+		t.Errorf("writes %q with %d flushes, want %q with %d", w.writes, w.flushes, want, len(want))
 	}
 }
 
