@@ -7,18 +7,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/superlance-go/superlance/eventproto"
 	"github.com/superlance-go/superlance/internal/batchmon"
 )
-
-// tool is what sets crashsms apart from the other batch commands.
-var tool = batchmon.Tool{
-	Name:           "crashsms",
-	Description:    "Collect unexpected process exits as short SMS-style lines and mail them in one batch per interval.",
-	Event:          eventproto.ProcessStateExited,
-	DefaultSubject: "", // no Subject unless -s, for email-to-SMS gateways
-	Format:         batchmon.SMS,
-}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -28,5 +18,5 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
-	return batchmon.Run(ctx, tool, args, stdin, stdout, stderr, env)
+	return batchmon.Run(ctx, batchmon.CrashSMS, args, stdin, stdout, stderr, env)
 }

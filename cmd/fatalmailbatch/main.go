@@ -7,18 +7,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/superlance-go/superlance/eventproto"
 	"github.com/superlance-go/superlance/internal/batchmon"
 )
-
-// tool is what sets fatalmailbatch apart from the other batch commands.
-var tool = batchmon.Tool{
-	Name:           "fatalmailbatch",
-	Description:    "Collect processes that failed to start (FATAL) and mail them in one batch per interval.",
-	Event:          eventproto.ProcessStateFatal,
-	DefaultSubject: "Fatal start alert from supervisord",
-	Format:         batchmon.Fatal,
-}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -28,5 +18,5 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
-	return batchmon.Run(ctx, tool, args, stdin, stdout, stderr, env)
+	return batchmon.Run(ctx, batchmon.FatalMailBatch, args, stdin, stdout, stderr, env)
 }

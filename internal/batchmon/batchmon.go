@@ -40,6 +40,31 @@ type Tool struct {
 	Format func(ps eventproto.ProcessState, asctime string) (string, bool)
 }
 
+// The three batch commands.
+var (
+	CrashMailBatch = Tool{
+		Name:           "crashmailbatch",
+		Description:    "Collect unexpected process exits and mail them in one batch per interval.",
+		Event:          eventproto.ProcessStateExited,
+		DefaultSubject: "Crash alert from supervisord",
+		Format:         Crash,
+	}
+	FatalMailBatch = Tool{
+		Name:           "fatalmailbatch",
+		Description:    "Collect processes that failed to start (FATAL) and mail them in one batch per interval.",
+		Event:          eventproto.ProcessStateFatal,
+		DefaultSubject: "Fatal start alert from supervisord",
+		Format:         Fatal,
+	}
+	CrashSMS = Tool{
+		Name:           "crashsms",
+		Description:    "Collect unexpected process exits as short SMS-style lines and mail them in one batch per interval.",
+		Event:          eventproto.ProcessStateExited,
+		DefaultSubject: "", // no Subject unless -s, for email-to-SMS gateways
+		Format:         SMS,
+	}
+)
+
 // Crash is crashmailbatch's line: every unexpected exit.
 func Crash(ps eventproto.ProcessState, asctime string) (string, bool) {
 	if ps.Expected {

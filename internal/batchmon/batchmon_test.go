@@ -2,6 +2,7 @@ package batchmon
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,14 +12,6 @@ import (
 	"github.com/superlance-go/superlance/eventproto"
 	"github.com/superlance-go/superlance/notify"
 )
-
-var testTool = Tool{
-	Name:           "crashmailbatch",
-	Description:    "test",
-	Event:          eventproto.ProcessStateExited,
-	DefaultSubject: "Crash alert from supervisord",
-	Format:         Crash,
-}
 
 func TestParseRejects(t *testing.T) {
 	dir := t.TempDir()
@@ -74,7 +67,7 @@ func TestParseRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			_, code, done := Parse(testTool, tt.args, &stdout, &stderr, nil)
+			_, code, done := Parse(CrashMailBatch, tt.args, &stdout, &stderr, nil)
 			if !done || code != 2 {
 				t.Errorf("exit: got done=%v code=%d, want done and 2", done, code)
 			}
@@ -106,7 +99,7 @@ func TestParseAccepts(t *testing.T) {
 		args  []string
 		check func(t *testing.T, c Config)
 	}{
-		{"defaults", testTool, base, func(t *testing.T, c Config) {
+		{"defaults", CrashMailBatch, base, func(t *testing.T, c Config) {
 			want(t, "to", strings.Join(c.To, "|"), "a@example.com")
 			want(t, "from", c.From, "b@example.com")
 			want(t, "subject", c.Subject, "Crash alert from supervisord")
@@ -118,67 +111,67 @@ func TestParseAccepts(t *testing.T) {
 			want(t, "tls", s.TLS, notify.TLSNone)
 			want(t, "user", s.Username, "")
 		}},
-		{"to split and trimmed", testTool, []string{"-t", "frog@example.com, log@example.com,dog@example.com ", "-f", "b@example.com"}, func(t *testing.T, c Config) {
+		{"to split and trimmed", CrashMailBatch, []string{"-t", "frog@example.com, log@example.com,dog@example.com ", "-f", "b@example.com"}, func(t *testing.T, c Config) {
 			want(t, "to", strings.Join(c.To, "|"), "frog@example.com|log@example.com|dog@example.com")
 		}},
-		{"long names", testTool, []string{"--toEmail=a@example.com", "--fromEmail", "b@example.com", "--interval=2.5", "--tickEvent=TICK_5", "--subject", "S", "--smtpHost", "mx.example.com:2525"}, func(t *testing.T, c Config) {
+		{"long names", CrashMailBatch, []string{"--toEmail=a@example.com", "--fromEmail", "b@example.com", "--interval=2.5", "--tickEvent=TICK_5", "--subject", "S", "--smtpHost", "mx.example.com:2525"}, func(t *testing.T, c Config) {
 			want(t, "interval", c.Interval, 2.5)
 			want(t, "tick minutes", c.TickMins, 5.0/60)
 			want(t, "subject", c.Subject, "S")
 			want(t, "addr", smtpOf(t, c).Addr, "mx.example.com:2525")
 		}},
-		{"subject empty means none", testTool, with("-s", ""), func(t *testing.T, c Config) {
+		{"subject empty means none", CrashMailBatch, with("-s", ""), func(t *testing.T, c Config) {
 			want(t, "subject", c.Subject, "")
 		}},
-		{"crashsms has no default subject", Tool{Name: "crashsms", Event: eventproto.ProcessStateExited, Format: SMS}, base, func(t *testing.T, c Config) {
+		{"crashsms has no default subject", CrashSMS, base, func(t *testing.T, c Config) {
 			want(t, "subject", c.Subject, "")
 		}},
-		{"interval spaces and exponent", testTool, with("-i", " 1e1 "), func(t *testing.T, c Config) {
+		{"interval spaces and exponent", CrashMailBatch, with("-i", " 1e1 "), func(t *testing.T, c Config) {
 			want(t, "interval", c.Interval, 10.0)
 		}},
-		{"ipv6 host", testTool, with("-H", "[::1]:2525"), func(t *testing.T, c Config) {
+		{"ipv6 host", CrashMailBatch, with("-H", "[::1]:2525"), func(t *testing.T, c Config) {
 			want(t, "addr", smtpOf(t, c).Addr, "[::1]:2525")
 		}},
-		{"ipv6 host without port", testTool, with("-H", "::1"), func(t *testing.T, c Config) {
+		{"ipv6 host without port", CrashMailBatch, with("-H", "::1"), func(t *testing.T, c Config) {
 			want(t, "addr", smtpOf(t, c).Addr, "[::1]:25")
 		}},
-		{"starttls with auth from argv", testTool, with("--tls", "-u", "bob", "-p", "pw"), func(t *testing.T, c Config) {
+		{"starttls with auth from argv", CrashMailBatch, with("--tls", "-u", "bob", "-p", "pw"), func(t *testing.T, c Config) {
 			s := smtpOf(t, c)
 			want(t, "tls", s.TLS, notify.TLSStartTLS)
 			want(t, "user", s.Username, "bob")
 			want(t, "password", s.Password, "pw")
 		}},
-		{"password from env", testTool, with("-u", "bob", "--password-env", "PW"), func(t *testing.T, c Config) {
+		{"password from env", CrashMailBatch, with("-u", "bob", "--password-env", "PW"), func(t *testing.T, c Config) {
 			want(t, "password", smtpOf(t, c).Password, "from-env")
 		}},
-		{"password from file", testTool, with("-u", "bob", "--password-file", pwFile), func(t *testing.T, c Config) {
+		{"password from file", CrashMailBatch, with("-u", "bob", "--password-file", pwFile), func(t *testing.T, c Config) {
 			want(t, "password", smtpOf(t, c).Password, "from-file")
 		}},
-		{"implicit tls default port", testTool, with("--smtp-ssl", "-H", "mx.example.com"), func(t *testing.T, c Config) {
+		{"implicit tls default port", CrashMailBatch, with("--smtp-ssl", "-H", "mx.example.com"), func(t *testing.T, c Config) {
 			s := smtpOf(t, c)
 			want(t, "tls", s.TLS, notify.TLSImplicit)
 			want(t, "addr", s.Addr, "mx.example.com:465")
 		}},
-		{"insecure tls", testTool, with("--tls", "--tls-insecure", "-H", "mx.example.com"), func(t *testing.T, c Config) {
+		{"insecure tls", CrashMailBatch, with("--tls", "--tls-insecure", "-H", "mx.example.com"), func(t *testing.T, c Config) {
 			s := smtpOf(t, c)
 			if s.TLSConfig == nil || !s.TLSConfig.InsecureSkipVerify || s.TLSConfig.ServerName != "mx.example.com" {
 				t.Errorf("tls config: got %+v, want InsecureSkipVerify for mx.example.com", s.TLSConfig)
 			}
 		}},
-		{"sendmail default", testTool, with("--sendmail"), func(t *testing.T, c Config) {
+		{"sendmail default", CrashMailBatch, with("--sendmail"), func(t *testing.T, c Config) {
 			want(t, "command", sendmailOf(t, c).Command, "/usr/sbin/sendmail -t -i")
 		}},
-		{"sendmail with value", testTool, with("--sendmail=/usr/bin/msmtp -t"), func(t *testing.T, c Config) {
+		{"sendmail with value", CrashMailBatch, with("--sendmail=/usr/bin/msmtp -t"), func(t *testing.T, c Config) {
 			want(t, "command", sendmailOf(t, c).Command, "/usr/bin/msmtp -t")
 		}},
-		{"sendmail program", testTool, with("--sendmail-program", "cat >/dev/null"), func(t *testing.T, c Config) {
+		{"sendmail program", CrashMailBatch, with("--sendmail-program", "cat >/dev/null"), func(t *testing.T, c Config) {
 			want(t, "command", sendmailOf(t, c).Command, "cat >/dev/null")
 		}},
-		{"a subject that looks like --sendmail", testTool, with("-s", "--sendmail"), func(t *testing.T, c Config) {
+		{"a subject that looks like --sendmail", CrashMailBatch, with("-s", "--sendmail"), func(t *testing.T, c Config) {
 			want(t, "subject", c.Subject, "--sendmail")
 			smtpOf(t, c)
 		}},
-		{"positional arguments ignored", testTool, with("extra", "args"), func(t *testing.T, c Config) {
+		{"positional arguments ignored", CrashMailBatch, with("extra", "args"), func(t *testing.T, c Config) {
 			want(t, "ignored", strings.Join(c.Ignored, "|"), "extra|args")
 		}},
 	}
@@ -199,7 +192,7 @@ func TestParseAccepts(t *testing.T) {
 
 func TestParseHelp(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	_, code, done := Parse(testTool, []string{"-h"}, &stdout, &stderr, nil)
+	_, code, done := Parse(CrashMailBatch, []string{"-h"}, &stdout, &stderr, nil)
 	if !done || code != 0 {
 		t.Errorf("exit: got done=%v code=%d, want done and 0", done, code)
 	}
@@ -281,4 +274,61 @@ func sendmailOf(t *testing.T, c Config) *notify.Sendmail {
 		t.Fatalf("transport: got %T, want *notify.Sendmail", c.Transport)
 	}
 	return s
+}
+
+// What sets each batch command apart: its name in messages, its default
+// subject, its refusal outside supervisord.
+func TestCommands(t *testing.T) {
+	ok := []string{"-t", "a@example.com", "-f", "b@example.com"}
+	for _, tool := range []Tool{CrashMailBatch, FatalMailBatch, CrashSMS} {
+		tests := []struct {
+			name       string
+			args       []string
+			code       int
+			wantStdout string
+			wantStderr string
+		}{
+			{"help", []string{"--help"}, 0, "--toEmail", ""},
+			{"no options", nil, 2, "", tool.Name + ": error: missing flags: --fromEmail=FROM_EMAIL, --toEmail=TO_EMAILS\n"},
+			{"bad tick", append(ok, "-e", "TICK_x"), 2, "", tool.Name + ": error: --tickEvent: \"TICK_x\" is not TICK_<seconds>"},
+			{"unknown option", append(ok, "-Z"), 2, "", tool.Name + ": error: unknown flag -Z"},
+			{"outside supervisord", ok, 1, "", "Must run as a supervisor event listener\n"},
+		}
+		for _, tt := range tests {
+			t.Run(tool.Name+"/"+tt.name, func(t *testing.T) {
+				var stdout, stderr bytes.Buffer
+				code := Run(context.Background(), tool, tt.args, strings.NewReader(""), &stdout, &stderr, nil)
+				if code != tt.code {
+					t.Errorf("exit: got %d, want %d", code, tt.code)
+				}
+				if !strings.Contains(stdout.String(), tt.wantStdout) || (tt.wantStdout == "" && stdout.Len() != 0) {
+					t.Errorf("stdout: got %q, want %q", stdout.String(), tt.wantStdout)
+				}
+				if !strings.HasPrefix(stderr.String(), tt.wantStderr) || (tt.wantStderr == "" && stderr.Len() != 0) {
+					t.Errorf("stderr: got %q, want it to start with %q", stderr.String(), tt.wantStderr)
+				}
+			})
+		}
+		for _, tt := range []struct {
+			name string
+			args []string
+			want string
+		}{
+			{"absent: the default", ok, tool.DefaultSubject},
+			{"empty: no Subject header", append(ok, "-s", ""), ""},
+			{"given", append(ok, "--subject", "hello"), "hello"},
+		} {
+			var stdout, stderr bytes.Buffer
+			cfg, _, done := Parse(tool, tt.args, &stdout, &stderr, nil)
+			if done {
+				t.Fatalf("%s %s: Parse failed: %s", tool.Name, tt.name, stderr.String())
+			}
+			if cfg.Subject != tt.want {
+				t.Errorf("%s subject %s: got %q, want %q", tool.Name, tt.name, cfg.Subject, tt.want)
+			}
+		}
+	}
+	if CrashMailBatch.DefaultSubject != "Crash alert from supervisord" || FatalMailBatch.DefaultSubject != "Fatal start alert from supervisord" || CrashSMS.DefaultSubject != "" {
+		t.Errorf("default subjects: got %q, %q, %q; want superlance's", CrashMailBatch.DefaultSubject, FatalMailBatch.DefaultSubject, CrashSMS.DefaultSubject)
+	}
 }

@@ -112,7 +112,7 @@ func smtpArgs(srv *svtest.SMTPServer) []string {
 func TestRunBatchesBetweenTicks(t *testing.T) {
 	t.Parallel()
 	srv := svtest.StartSMTP(t, svtest.SMTPOptions{StartTLS: true, Username: "alice", Password: "s3cret"})
-	d := startRun(t, testTool, smtpArgs(srv), fixedClock)
+	d := startRun(t, CrashMailBatch, smtpArgs(srv), fixedClock)
 	d.exited(101)
 	d.send("PROCESS_STATE_EXITED", "processname:ok groupname:ok from_state:RUNNING expected:1 pid:5")
 	d.send("PROCESS_STATE_RUNNING", "processname:crasher groupname:grp from_state:STARTING pid:102")
@@ -160,7 +160,7 @@ func TestRunBatchesBetweenTicks(t *testing.T) {
 func TestRunAcknowledgesWhileSMTPStalls(t *testing.T) {
 	t.Parallel()
 	srv := svtest.StartSMTP(t, svtest.SMTPOptions{StartTLS: true, Username: "alice", Password: "s3cret", Stall: true})
-	d := startRun(t, testTool, smtpArgs(srv), fixedClock)
+	d := startRun(t, CrashMailBatch, smtpArgs(srv), fixedClock)
 	var slowest time.Duration
 	ack := func(took time.Duration) {
 		slowest = max(slowest, took)
@@ -199,7 +199,7 @@ func TestRunAcknowledgesWhileSMTPStalls(t *testing.T) {
 
 func TestRunRefusesOutsideSupervisord(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), testTool, []string{"-t", "a@example.com", "-f", "b@example.com"}, strings.NewReader(""), &stdout, &stderr, nil, fixedClock)
+	code := run(context.Background(), CrashMailBatch, []string{"-t", "a@example.com", "-f", "b@example.com"}, strings.NewReader(""), &stdout, &stderr, nil, fixedClock)
 	if code != 1 {
 		t.Errorf("exit: got %d, want 1", code)
 	}
@@ -211,7 +211,7 @@ func TestRunRefusesOutsideSupervisord(t *testing.T) {
 	}
 	// Options are checked first: a usage error wins, exit 2.
 	stderr.Reset()
-	if code := run(context.Background(), testTool, nil, strings.NewReader(""), &stdout, &stderr, nil, fixedClock); code != 2 {
+	if code := run(context.Background(), CrashMailBatch, nil, strings.NewReader(""), &stdout, &stderr, nil, fixedClock); code != 2 {
 		t.Errorf("exit without options: got %d, want 2", code)
 	}
 }
@@ -310,7 +310,7 @@ func TestRunSMTPErrorsLoseNothing(t *testing.T) {
 	proxy := newSwitchProxy(t, wrongPW.Addr)
 	args := []string{"-t", "ops@example.com", "-f", "sv@example.com", "-H", proxy.addr, "--tls", "--tls-cacert", ca,
 		"-u", "alice", "--password-env", "SMTP_PW", "-e", "TICK_5", "-i", "0.0833"}
-	d := startRun(t, testTool, args, fixedClock)
+	d := startRun(t, CrashMailBatch, args, fixedClock)
 
 	steps := []struct {
 		name   string
