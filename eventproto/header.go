@@ -27,76 +27,115 @@ const (
 	seenLen
 )
 
+// The Header fields that are strings, for tokenSpan.field.
+const (
+	fieldOther = iota
+	fieldVer
+	fieldServer
+	fieldPool
+	fieldEventName
+)
+
+// tokenSpan is where one key:value token lies in a header line. The line
+// is cut into tokens once, from the read buffer, before the payload is in;
+// the Header's strings are made from the spans afterwards, as substrings of
+// the event's one string.
+type tokenSpan struct {
+	start, colon, end int
+	field             uint8
+}
+
 // parseHeader parses one header line (without its '\n') as a set of
-// key:value tokens: supervisord does not guarantee their order. The values
-// are substrings of line. When tokens is not nil, every token is also stored
-// in it and it becomes Header.Tokens.
-func parseHeader(line string, tokens map[string]string) (Header, error) {
-	h := Header{Tokens: tokens}
+// key:value tokens: supervisord does not guarantee their order. It returns
+// the numbers (Serial, PoolSerial, Len), appends the place of every token to
+// spans, and reports whether both pool and poolserial were there, the two
+// tokens poolserial tracking needs. The string fields and Tokens are left
+// for fill: line may be a view of a buffer that is about to be reused.
+func parseHeader(line string, spans []tokenSpan) (Header, []tokenSpan, bool, error) {
+	var h Header
 	seen := 0
-	for rest := line; rest != ""; {
-		var tok string
-		tok, rest, _ = strings.Cut(rest, " ")
+	for i := 0; i < len(line); {
+		end := strings.IndexByte(line[i:], ' ')
+		if end < 0 {
+			end = len(line)
+		} else {
+			end += i
+		}
+		tok := line[i:end]
+		start := i
+		i = end + 1
 		if tok == "" {
 			continue
 		}
-		k, v, ok := strings.Cut(tok, ":")
-		if !ok {
-			return Header{}, malformedHeader("token without ':'", line)
+		colon := strings.IndexByte(tok, ':')
+		if colon < 0 {
+			return Header{}, spans, false, malformedHeader("token without ':'", line)
 		}
-		bit := 0
+		k, v := tok[:colon], tok[colon+1:]
+		bit, field := 0, uint8(fieldOther)
+		var ok bool
 		switch k {
 		case "ver":
-			bit, h.Ver = seenVer, v
+			bit, field = seenVer, fieldVer
 		case "server":
-			bit, h.Server = seenServer, v
+			bit, field = seenServer, fieldServer
 		case "pool":
-			bit, h.Pool = seenPool, v
+			bit, field = seenPool, fieldPool
 		case "eventname":
-			bit, h.EventName = seenEventName, v
+			bit, field = seenEventName, fieldEventName
 		case "serial":
 			bit = seenSerial
 			if h.Serial, ok = parseCount(v); !ok {
-				return Header{}, malformedHeader("invalid serial", line)
+				return Header{}, spans, false, malformedHeader("invalid serial", line)
 			}
 		case "poolserial":
 			bit = seenPoolSerial
 			if h.PoolSerial, ok = parseCount(v); !ok {
-				return Header{}, malformedHeader("invalid poolserial", line)
+				return Header{}, spans, false, malformedHeader("invalid poolserial", line)
 			}
 		case "len":
 			bit = seenLen
 			n, ok := parseCount(v)
 			if !ok {
-				return Header{}, malformedHeader("invalid len", line)
+				return Header{}, spans, false, malformedHeader("invalid len", line)
 			}
 			if n > MaxPayloadChars {
-				return Header{}, malformedHeader("len too large", line)
+				return Header{}, spans, false, malformedHeader("len too large", line)
 			}
 			h.Len = int(n)
 		}
 		if seen&bit != 0 {
 			// Two len tokens would make the framing ambiguous; refuse
 			// every repeated known key rather than pick one.
-			return Header{}, malformedHeader("duplicate "+k, line)
+			return Header{}, spans, false, malformedHeader("duplicate "+k, line)
 		}
 		seen |= bit
-		if tokens != nil {
-			tokens[k] = v
-		}
+		spans = append(spans, tokenSpan{start: start, colon: start + colon, end: end, field: field})
 	}
 	if seen&seenLen == 0 {
-		return Header{}, malformedHeader("missing len", line)
+		return Header{}, spans, false, malformedHeader("missing len", line)
 	}
-	return h, nil
+	return h, spans, seen&(seenPool|seenPoolSerial) == seenPool|seenPoolSerial, nil
 }
 
-// hasPoolSerial reports whether h came with both pool and poolserial, the
-// two tokens poolserial tracking needs.
-func hasPoolSerial(h *Header) bool {
-	_, pool := h.Tokens["pool"]
-	_, ps := h.Tokens["poolserial"]
-	return pool && ps
+// fill sets h's string fields and Tokens from the spans parseHeader found
+// in line, which s now holds at its start.
+func (h *Header) fill(s string, spans []tokenSpan) {
+	h.Tokens = make(map[string]string, len(spans))
+	for _, sp := range spans {
+		v := s[sp.colon+1 : sp.end]
+		switch sp.field {
+		case fieldVer:
+			h.Ver = v
+		case fieldServer:
+			h.Server = v
+		case fieldPool:
+			h.Pool = v
+		case fieldEventName:
+			h.EventName = v
+		}
+		h.Tokens[s[sp.start:sp.colon]] = v
+	}
 }
 
 func malformedHeader(why, line string) *ProtocolError {

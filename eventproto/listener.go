@@ -36,10 +36,11 @@ type Listener struct {
 	w     io.Writer
 	flush func() error // w's Flush, when w buffers
 
-	buf   []byte // header line, '\n' and payload of the event being read
-	busy  bool   // an event was returned and is not answered yet
-	ready bool   // READY went out with the last answer; the next Next only reads
-	err   error  // the first read or write error; the stream is unusable after it
+	buf   []byte      // header line, '\n' and payload of the event being read
+	spans []tokenSpan // where the header's tokens are in buf
+	busy  bool        // an event was returned and is not answered yet
+	ready bool        // READY went out with the last answer; the next Next only reads
+	err   error       // the first read or write error; the stream is unusable after it
 
 	pools map[string]*poolState
 }
@@ -78,13 +79,15 @@ func (l *Listener) Next() (Event, error) {
 		}
 	}
 	l.ready = false
-	ev, err := l.read()
+	ev, tracked, err := l.read()
 	if err != nil {
 		l.err = err
 		return Event{}, err
 	}
 	l.busy = true
-	l.track(&ev)
+	if tracked {
+		l.track(&ev)
+	}
 	return ev, nil
 }
 
@@ -128,8 +131,9 @@ func (l *Listener) write(msg []byte, what string) error {
 	return nil
 }
 
-// read reads one header line and its payload.
-func (l *Listener) read() (Event, error) {
+// read reads one header line and its payload, and reports whether the
+// header has what poolserial tracking needs.
+func (l *Listener) read() (Event, bool, error) {
 	l.buf = l.buf[:0]
 	for {
 		chunk, err := l.r.ReadSlice('\n')
@@ -138,48 +142,49 @@ func (l *Listener) read() (Event, error) {
 			break
 		}
 		if len(l.buf) > MaxHeaderLine {
-			return Event{}, protocolError("malformed header: line too long", l.buf)
+			return Event{}, false, protocolError("malformed header: line too long", l.buf)
 		}
 		switch {
 		case err == bufio.ErrBufferFull:
 			continue
 		case err == io.EOF && len(l.buf) == 0:
-			return Event{}, io.EOF
+			return Event{}, false, io.EOF
 		case err == io.EOF:
-			return Event{}, protocolError("malformed header: EOF in header line", l.buf)
+			return Event{}, false, protocolError("malformed header: EOF in header line", l.buf)
 		default:
-			return Event{}, fmt.Errorf("eventproto: reading header: %w", err)
+			return Event{}, false, fmt.Errorf("eventproto: reading header: %w", err)
 		}
 	}
 	hlen := len(l.buf) - 1
 	if hlen > MaxHeaderLine {
-		return Event{}, protocolError("malformed header: line too long", l.buf)
+		return Event{}, false, protocolError("malformed header: line too long", l.buf)
 	}
 
 	// Validate the header and learn len before reading the payload. The
-	// line is viewed in place, not copied: the Header built here is thrown
-	// away, and the event's one string is made once the payload is in.
+	// line is viewed in place, not copied; the Header's strings are cut
+	// from the event's one string once the payload is in.
 	var view string
 	if hlen > 0 {
 		view = unsafe.String(&l.buf[0], hlen)
 	}
-	h, err := parseHeader(view, nil)
+	h, spans, tracked, err := parseHeader(view, l.spans[:0])
+	l.spans = spans
 	if err != nil {
-		return Event{}, err
+		return Event{}, false, err
 	}
 	if err := l.readChars(h.Len); err != nil {
-		return Event{}, err
+		return Event{}, false, err
 	}
 
 	s := string(l.buf)
 	if cap(l.buf) > 64<<10 {
 		l.buf = nil // do not keep a rare huge event's buffer for the process lifetime
 	}
-	h, err = parseHeader(s[:hlen], make(map[string]string, 8))
-	if err != nil { // cannot happen: the same bytes parsed above
-		return Event{}, err
+	if cap(l.spans) > 64 {
+		l.spans = nil
 	}
-	return Event{Header: h, Payload: s[hlen+1:]}, nil
+	h.fill(s, spans)
+	return Event{Header: h, Payload: s[hlen+1:]}, tracked, nil
 }
 
 // readChars appends n characters (code points) of payload to l.buf.
@@ -274,7 +279,8 @@ func (p *poolState) seen(serial, poolSerial int64) bool {
 	return false
 }
 
-// track sets ev.Missed and ev.Repeat from the pool's poolserial history.
+// track sets ev.Missed and ev.Repeat from the pool's poolserial history,
+// for an event whose header has pool and poolserial.
 //
 // supervisord numbers the events of a pool with poolserial when they enter
 // the pool, and a redelivered event keeps its serial and poolserial. So:
@@ -296,9 +302,6 @@ func (p *poolState) seen(serial, poolSerial int64) bool {
 // nothing in the protocol tells it apart.
 func (l *Listener) track(ev *Event) {
 	h := &ev.Header
-	if !hasPoolSerial(h) {
-		return
-	}
 	p := l.pools[h.Pool]
 	if p == nil {
 		if len(l.pools) >= maxPools {
