@@ -21,7 +21,8 @@ import (
 // listenerEnv makes the test binary act as an event listener, so a real
 // supervisord can run it: "raw" drives a Listener by hand and FAILs the
 // first "failonce" event; "serve" runs Serve until SIGTERM; "nop" runs
-// Serve with a handler that ignores everything (BenchmarkServePipe).
+// Serve with a handler that ignores everything and "floor" a bare
+// read/write loop (both for BenchmarkServePipe).
 const listenerEnv = "EVENTPROTO_TEST_LISTENER"
 
 func TestMain(m *testing.M) {
@@ -32,6 +33,8 @@ func TestMain(m *testing.M) {
 		os.Exit(serveListener())
 	case "nop":
 		os.Exit(nopListener())
+	case "floor":
+		os.Exit(floorListener())
 	}
 	os.Exit(m.Run())
 }
