@@ -36,11 +36,12 @@ const DefaultGrace = 8 * time.Second
 // done, then drains within the grace period. It returns nil on a clean stop
 // and an error for a protocol error or a failed write to stdout.
 //
-// The events are read, handled and acknowledged in a goroutine of Serve's,
-// so that a cancelled ctx (SIGTERM) stops the loop at once even while stdin
-// is quiet: an event in hand is still handled and acknowledged, but a read
-// that waits on stdin is left blocked until stdin delivers or the process
-// exits. The Listener must not be used after Serve returns.
+// The events are read, handled and acknowledged in a goroutine that Serve
+// starts (the handler runs there), so that a cancelled ctx (SIGTERM) stops
+// Serve at once even while stdin is quiet: an event in hand is still
+// handled and acknowledged, but a read that waits on stdin is left blocked
+// until stdin delivers or the process exits. The Listener must not be used
+// after Serve returns.
 //
 // Serve writes the READY for the next event together with the RESULT of
 // the previous one: the bytes on stdout are the same, in one write instead
