@@ -26,7 +26,8 @@
 //	-o, --optionalheader HEADER prefix the subject with "HEADER: "
 //	-s, --sendmail_program CMD  mail command run by /bin/sh -c with the message on
 //	    --sendmail CMD          stdin (default "/usr/sbin/sendmail -t -i")
-//	-m, --email ADDRESS         mail to ADDRESS; without -m crashes are only logged
+//	-m, --email ADDRESS         mail to ADDRESS (commas separate several); without -m
+//	                            crashes are only logged
 //	--smtp-host HOST[:PORT]     deliver over SMTP instead of the sendmail command
 //	--smtp-user USER, --smtp-password-env VAR, --smtp-password-file FILE
 //	--smtp-tls none|starttls|tls, --smtp-cacert FILE, --from ADDRESS

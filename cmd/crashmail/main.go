@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -49,10 +50,14 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return code
 	}
 	t, err := g.Transport(g.Sendmail, env)
+	var to []string
 	if err == nil && g.Email != "" {
+		to, err = recipients(g.Email)
+	}
+	if err == nil && to != nil {
 		// A bad address or header prefix is a start-up error, not a
 		// failure at the first crash.
-		probe := notify.Message{To: []string{g.Email}, From: g.From, Subject: subject(g.OptionalHeader, "x", "x"), Body: "x"}
+		probe := notify.Message{To: to, From: g.From, Subject: subject(g.OptionalHeader, "x", "x"), Body: "x"}
 		err = probe.Validate()
 	}
 	if err != nil {
@@ -69,7 +74,7 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		logger.Printf("ignoring positional arguments %q, as superlance does", g.Args)
 	}
 	queue := notify.NewQueue(t, notify.QueueOptions{Log: logger})
-	c := &crashmail{g: &g, log: logger, queue: queue, now: now}
+	c := &crashmail{g: &g, to: to, log: logger, queue: queue, now: now}
 	err = eventproto.Serve(ctx, eventproto.NewListener(stdin, stdout), c.handle, eventproto.ServeOptions{
 		Log: logger,
 		Drain: func(ctx context.Context) error {
@@ -89,6 +94,7 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 // crashmail holds the event handler's state.
 type crashmail struct {
 	g     *grammar
+	to    []string // -m split into addresses; nil without -m
 	log   *log.Logger
 	queue *notify.Queue
 	now   func() time.Time
@@ -113,18 +119,33 @@ func (c *crashmail) handle(_ context.Context, ev eventproto.Event) {
 		Subject: subject(c.g.OptionalHeader, ps.ProcessName, asctime(c.now())),
 		Body:    body(ps),
 	}
-	if c.g.Email == "" {
+	if c.to == nil {
 		c.log.Printf("unexpected exit: %s", m.Body)
 		c.log.Print("not mailed: -m/--email is not set")
 		return
 	}
-	m.To = []string{c.g.Email}
+	m.To = c.to
 	c.log.Print("unexpected exit, mailing")
 	if err := c.queue.Enqueue(m); err != nil {
 		c.log.Printf("not mailed: %v", err)
 		return
 	}
 	c.log.Printf("Mailed:\n\n%s\n", text(m))
+}
+
+// recipients splits -m on commas: upstream wrote it into the To: header
+// for "sendmail -t", where a comma separates recipients.
+func recipients(email string) ([]string, error) {
+	var to []string
+	for _, a := range strings.Split(email, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			to = append(to, a)
+		}
+	}
+	if len(to) == 0 {
+		return nil, fmt.Errorf("--email %q: no address", email)
+	}
+	return to, nil
 }
 
 // watched applies -p/-a: no -p, or -a, means every program; otherwise a
@@ -155,7 +176,7 @@ func body(ps eventproto.ProcessState) string {
 
 // text is the message as superlance shows it in its "Mailed:" log block.
 func text(m *notify.Message) string {
-	return "To: " + m.To[0] + "\nSubject: " + m.Subject + "\n\n" + m.Body
+	return "To: " + strings.Join(m.To, ", ") + "\nSubject: " + m.Subject + "\n\n" + m.Body
 }
 
 // asctime is supervisor's childutils.get_asctime: local time, milliseconds

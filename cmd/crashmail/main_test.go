@@ -179,3 +179,32 @@ func TestRunWithoutEmailOnlyLogs(t *testing.T) {
 		t.Errorf("stderr: got %q, want %q", got, want)
 	}
 }
+
+// TestRunMailsCommaSeparatedRecipients: upstream hands -m to "sendmail -t"
+// in the To: header, where a comma separates recipients, so -m a,b mails
+// both (as httpok's and memmon's -m do).
+func TestRunMailsCommaSeparatedRecipients(t *testing.T) {
+	sink := svtest.NewSendmail(t)
+	stdin := event(1, "PROCESS_STATE_EXITED", "processname:crasher groupname:grp from_state:RUNNING expected:0 pid:11")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"-s", sink.Command, "-m", "a@example.com, b@example.com,c@example.com"},
+		strings.NewReader(stdin), &stdout, &stderr, listenerEnv)
+	if code != 0 {
+		t.Fatalf("exit: got %d, want 0; stderr %q", code, stderr.String())
+	}
+	mails := sink.Mails(t)
+	if len(mails) != 1 {
+		t.Fatalf("mails: got %d, want 1; stderr %q", len(mails), stderr.String())
+	}
+	if got, want := strings.Join(mails[0].To, " "), "a@example.com b@example.com c@example.com"; got != want {
+		t.Errorf("recipients: got %q, want %q", got, want)
+	}
+	if want := "\nTo: a@example.com, b@example.com, c@example.com\n"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr: got %q, want the Mailed: block to contain %q", stderr.String(), want)
+	}
+
+	stderr.Reset()
+	if code := run(context.Background(), []string{"-m", " , "}, strings.NewReader(""), &stdout, &stderr, listenerEnv); code != 2 {
+		t.Errorf("-m without an address: got exit %d, want 2; stderr %q", code, stderr.String())
+	}
+}
