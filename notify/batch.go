@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -71,8 +72,8 @@ func (b *Batch) Add(line string) {
 	b.bound()
 }
 
-// Pending returns the number of lines waiting to be sent, including lines
-// taken by a flush in flight that has not succeeded yet.
+// Pending returns the number of lines waiting for the next flush. Lines
+// taken by a flush in flight are not counted; they come back if it fails.
 func (b *Batch) Pending() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -141,6 +142,12 @@ func (b *Batch) send(ctx context.Context, lines []string, dropped int, fate stri
 	m.Header = append([]Field(nil), b.o.Template.Header...)
 	m.Body = Body(lines, dropped)
 	err := b.o.Transport.Send(ctx, &m)
+	var refused *RefusedError
+	if errors.As(err, &refused) {
+		// Delivered to the others: keeping the lines would mail them twice.
+		b.log.Printf("Error sending email: %v (delivered to the other recipients)", err)
+		err = nil
+	}
 	if err != nil {
 		b.log.Printf("Error sending email: %v", err)
 		b.mu.Lock()

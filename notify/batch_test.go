@@ -291,3 +291,25 @@ func TestBody(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchPartialRefusalIsDelivered: a recipient the server refuses does
+// not keep the batch from the others, and the batch is not sent again.
+func TestBatchPartialRefusalIsDelivered(t *testing.T) {
+	t.Parallel()
+	f := newBatchFixture(t, svtest.SMTPOptions{RejectTo: []string{"oncall@example.com"}}, 0)
+	f.batch.Add("line 1")
+	f.tickUntilMails(t, 1)
+	f.waitLog(t, "test: Sending notification email:")
+	if got := f.srv.Mails()[0].To; strings.Join(got, " ") != "ops@example.com" {
+		t.Errorf("envelope recipients: got %q, want ops@example.com", got)
+	}
+	if want := "oncall@example.com"; !strings.Contains(f.log.String(), "refused") || !strings.Contains(f.log.String(), want) {
+		t.Errorf("log: got %q, want the refusal of %s", f.log.String(), want)
+	}
+	if n := f.batch.Pending(); n != 0 {
+		t.Errorf("pending after a partial delivery: got %d, want 0", n)
+	}
+	if strings.Contains(f.log.String(), "kept for the next flush") {
+		t.Errorf("log: got %q, want the batch not kept", f.log.String())
+	}
+}

@@ -201,6 +201,11 @@ func (q *Queue) deliver(m *Message) {
 			q.log.Printf("mailed %q to %s via %s", m.Subject, to, q.t)
 			return
 		}
+		var refused *RefusedError
+		if errors.As(err, &refused) {
+			q.log.Printf("mailed %q to %s via %s; refused: %s (%v)", m.Subject, to, q.t, strings.Join(refused.Refused, ", "), refused.Err)
+			return
+		}
 		if q.ctx.Err() != nil {
 			q.keep(m, err)
 			return

@@ -335,3 +335,31 @@ func TestQueueEnqueueErrors(t *testing.T) {
 		t.Errorf("delivered %d mails %q to %v, want one \"original\" to ops@example.com", len(mails), subjects(mails), mails[0].To)
 	}
 }
+
+// TestQueuePartialRefusalIsNotRetried: a message the server took for some
+// recipients and refused for others is delivered; sending it again would
+// give the accepted recipients duplicates.
+func TestQueuePartialRefusalIsNotRetried(t *testing.T) {
+	t.Parallel()
+	srv := svtest.StartSMTP(t, svtest.SMTPOptions{RejectTo: []string{"gone@example.com"}})
+	var lg queueLog
+	q := notify.NewQueue(&notify.SMTP{Addr: srv.Addr}, notify.QueueOptions{Backoff: 10 * time.Millisecond, Log: lg.logger()})
+	m := msg("partial")
+	m.To = []string{"ops@example.com", "gone@example.com"}
+	if err := q.Enqueue(m); err != nil {
+		t.Fatal(err)
+	}
+	srv.WaitMails(t, 1, 10*time.Second)
+	if left := closeQueue(t, q); len(left) != 0 {
+		t.Errorf("Close() returned %d undelivered messages, want 0", len(left))
+	}
+	if n := len(srv.Mails()); n != 1 {
+		t.Errorf("server got %d mails, want 1", n)
+	}
+	if got := lg.matching(`mailed "partial" to ops@example.com, gone@example.com via smtp ` + srv.Addr + "; refused: gone@example.com"); len(got) != 1 {
+		t.Errorf("log lacks the delivery with the refusal:\n%s", &lg)
+	}
+	if got := lg.matching("retrying"); len(got) != 0 {
+		t.Errorf("got retries %q, want none", got)
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net"
 	"net/smtp"
+	"net/textproto"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -66,9 +68,26 @@ func (s *SMTP) String() string {
 
 func (s *SMTP) auth() bool { return s.Username != "" && s.Password != "" }
 
+// RefusedError reports recipients that the server refused while it took
+// the message for the others. The message was delivered: sending it again
+// would give the accepted recipients a duplicate, and a stale address must
+// not keep alerts from everyone else (superlance ignored such refusals).
+type RefusedError struct {
+	Refused []string // the refused addresses
+	Err     error    // the server's answer to the first of them
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("refused recipients %s: %v", strings.Join(e.Refused, ", "), e.Err)
+}
+
+func (e *RefusedError) Unwrap() error { return e.Err }
+
 // Send delivers m in one SMTP session: EHLO, STARTTLS or not, AUTH when
-// configured, MAIL FROM, one RCPT per recipient, DATA, QUIT. A refused
-// recipient fails the whole delivery before any data is sent.
+// configured, MAIL FROM, one RCPT per recipient, DATA, QUIT. When the
+// server refuses some recipients the message still goes to the others and
+// Send returns a *RefusedError; when it refuses all of them nothing is
+// sent and the error is a plain one.
 func (s *SMTP) Send(ctx context.Context, m *Message) error {
 	err := s.send(ctx, m)
 	if err == nil {
@@ -141,10 +160,22 @@ func (s *SMTP) send(ctx context.Context, m *Message) error {
 	if err := c.Mail(from.Address); err != nil {
 		return fmt.Errorf("mail from <%s>: %w", from.Address, err)
 	}
+	var refused *RefusedError
 	for _, a := range to {
 		if err := c.Rcpt(a.Address); err != nil {
-			return fmt.Errorf("rcpt to <%s>: %w", a.Address, err)
+			var perr *textproto.Error
+			if !errors.As(err, &perr) {
+				// Not an answer about this recipient: the session is broken.
+				return fmt.Errorf("rcpt to <%s>: %w", a.Address, err)
+			}
+			if refused == nil {
+				refused = &RefusedError{Err: fmt.Errorf("rcpt to <%s>: %w", a.Address, err)}
+			}
+			refused.Refused = append(refused.Refused, a.Address)
 		}
+	}
+	if refused != nil && len(refused.Refused) == len(to) {
+		return refused.Err
 	}
 	w, err := c.Data()
 	if err != nil {
@@ -159,6 +190,9 @@ func (s *SMTP) send(ctx context.Context, m *Message) error {
 	// The server has accepted the message; a failed QUIT must not make the
 	// caller send it again.
 	_ = c.Quit()
+	if refused != nil {
+		return refused
+	}
 	return nil
 }
 

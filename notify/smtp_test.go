@@ -305,13 +305,29 @@ func TestSMTPRecipients(t *testing.T) {
 		t.Errorf("To header has %d addresses, want 3", len(got))
 	}
 
+	// One refused recipient must not cost the others their mail (upstream
+	// ignored partial refusals): delivered to a, the refusal reported.
 	m.To = []string{"a@example.com", "gone@example.com"}
 	err := tr.Send(sendCtx(t), m)
+	var refused *notify.RefusedError
+	if !errors.As(err, &refused) || strings.Join(refused.Refused, " ") != "gone@example.com" {
+		t.Errorf("Send() = %v, want a *RefusedError for gone@example.com", err)
+	}
 	if want := "rcpt to <gone@example.com>: 550 "; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("Send() = %v, want an error containing %q", err, want)
 	}
-	if n := len(srv.Mails()); n != 1 {
-		t.Errorf("server got %d mails, want still 1", n)
+	if mails := srv.Mails(); len(mails) != 2 || strings.Join(mails[1].To, " ") != "a@example.com" {
+		t.Errorf("server got %d mails, want a second one to a@example.com only", len(mails))
+	}
+
+	// All refused: nothing delivered, a plain error (worth retrying).
+	m.To = []string{"gone@example.com"}
+	err = tr.Send(sendCtx(t), m)
+	if err == nil || errors.As(err, &refused) || !strings.Contains(err.Error(), "rcpt to <gone@example.com>: 550 ") {
+		t.Errorf("Send() to refused recipients only = %v, want a non-RefusedError naming the 550", err)
+	}
+	if n := len(srv.Mails()); n != 2 {
+		t.Errorf("server got %d mails, want still 2", n)
 	}
 
 	m.From = ""
