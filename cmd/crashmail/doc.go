@@ -58,5 +58,6 @@
 // with exit 2 (upstream: usage on stdout, exit 255); long options must be
 // spelled in full (no prefixes); a value option given last without its
 // value is an error; the mail carries From, Date, Message-ID and MIME
-// headers besides To and Subject; SMTP delivery is available.
+// headers besides To and Subject; SMTP delivery is available; an event
+// supervisord delivers again (same pool and poolserial) is not mailed twice.
 package main

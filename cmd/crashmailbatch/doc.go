@@ -14,7 +14,7 @@
 // (asctime: local time of handling, YYYY-MM-DD HH:MM:SS,mmm) and logs it.
 // Each -e tick event adds its minutes; when they reach -i the collected
 // lines go out as ONE mail, joined by newlines, and the sum restarts. Empty
-// batches send nothing. the subject defaults to "Crash alert from supervisord".
+// batches send nothing. The subject defaults to "Crash alert from supervisord".
 //
 // Sending happens in the background: an event is acknowledged at once,
 // even while the mail server stalls. A batch that cannot be sent is kept,
@@ -61,7 +61,10 @@
 // email:", "To: a, b", "From: x", "Subject: s" (or "Subject: None"),
 // "Body:", then the first 76 characters of the body (plus "..." when
 // longer), one log line per body line; after a failed one "Error sending
-// email: ERROR" and "N alerts kept for the next flush".
+// email: ERROR" and "N alerts kept for the next flush". When the server
+// refuses some recipients the others still get the mail (as upstream) and
+// the refusal is logged as "Error sending email: ... (delivered to the
+// other recipients)"; the batch is not sent again.
 //
 // Exit codes: 0 on a clean stop; 1 when not run by supervisord
 // (SUPERVISOR_SERVER_URL unset: "Must run as a supervisor event listener",
@@ -77,6 +80,8 @@
 // password or the reverse is an error (upstream silently skips AUTH); -i
 // inf/nan, TICK_0 and a missing -t/-f are usage errors with exit 2
 // (upstream: never flushes / traceback exit 1 / help on stdout exit 1);
+// an empty address in -t ("a,,b") is a usage error (upstream kept it and
+// the server refused it);
 // long options must be spelled in full; repeated events (a redelivery)
 // are not collected twice.
 package main

@@ -93,7 +93,8 @@ then exits.
 Exit status: 0 after --help or when supervisord closes stdin or sends
 SIGTERM (queued mail is delivered first, within a few seconds); 1 when not
 run under supervisord (no SUPERVISOR_SERVER_URL: "memmon must be run as a
-supervisor event listener") or on a protocol error; 2 for a bad command
+supervisor event listener"), with an unusable SUPERVISOR_SERVER_URL, or on
+a protocol error on stdin; 2 for a bad command
 line, including an empty one (upstream printed its usage and exited 255;
 usage errors go to stderr because stdout belongs to the event protocol).
 
