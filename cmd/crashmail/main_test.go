@@ -208,3 +208,23 @@ func TestRunMailsCommaSeparatedRecipients(t *testing.T) {
 		t.Errorf("-m without an address: got exit %d, want 2; stderr %q", code, stderr.String())
 	}
 }
+
+// TestRunRedeliveryMailedOnce pins a documented difference: an event
+// supervisord hands over again (same pool and poolserial) is acknowledged
+// but not mailed a second time.
+func TestRunRedeliveryMailedOnce(t *testing.T) {
+	sink := svtest.NewSendmail(t)
+	crash := event(7, "PROCESS_STATE_EXITED", "processname:crasher groupname:grp from_state:RUNNING expected:0 pid:11")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"-s", sink.Command, "-m", "ops@example.com"},
+		strings.NewReader(crash+crash), &stdout, &stderr, listenerEnv)
+	if code != 0 {
+		t.Fatalf("exit: got %d, want 0; stderr %q", code, stderr.String())
+	}
+	if got, want := stdout.String(), strings.Repeat("READY\nRESULT 2\nOK", 2)+"READY\n"; got != want {
+		t.Errorf("stdout: got %q, want %q", got, want)
+	}
+	if n := len(sink.Mails(t)); n != 1 {
+		t.Errorf("mails: got %d, want 1", n)
+	}
+}
