@@ -364,3 +364,34 @@ func TestRunSMTPErrorsLoseNothing(t *testing.T) {
 	}
 	d.finish()
 }
+
+// TestRunNeverLogsPassword: a password given on the command line or in a
+// file, refused by the server, appears in no log line.
+func TestRunNeverLogsPassword(t *testing.T) {
+	t.Parallel()
+	const secret = "hunter2-Zq9"
+	srv := svtest.StartSMTP(t, svtest.SMTPOptions{StartTLS: true, Username: "alice", Password: "other"})
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, pw := range map[string][]string{"short": {"-p", secret}, "long": {"--password=" + secret}, "file": {"--password-file", pwFile}} {
+		t.Run(name, func(t *testing.T) {
+			args := append([]string{"-t", "ops@example.com", "-f", "sv@example.com", "-H", srv.Addr, "--tls",
+				"--tls-cacert", srv.CAFile, "-u", "alice", "-e", "TICK_5", "-i", "0.0833"}, pw...)
+			d := startRun(t, CrashMailBatch, args, fixedClock)
+			d.exited(1)
+			d.send("TICK_5", "when:1")
+			svtest.Eventually(t, 10*time.Second, "failed flush logged", func() bool {
+				return strings.Contains(d.stderr.String(), "alerts kept for the next flush")
+			})
+			d.finish()
+			if !strings.Contains(d.stderr.String(), "535") {
+				t.Errorf("stderr: got %q, want the server's 535 refusal", d.stderr.String())
+			}
+			if strings.Contains(d.stderr.String(), secret) {
+				t.Errorf("stderr contains the password: %q", d.stderr.String())
+			}
+		})
+	}
+}
