@@ -39,6 +39,7 @@ func (s *syncBuffer) String() string {
 // supervisord: every listener must act, each with the mail upstream would
 // send, and nothing the demo started may outlive it.
 func TestDemoEndToEnd(t *testing.T) {
+	t.Parallel()
 	svtest.Need(t)
 	root, err := moduleRoot()
 	if err != nil {
@@ -214,6 +215,7 @@ func totalMails(rep *report) int {
 // supervisord: every listener must accept its command line (every option the
 // example shows) and stay RUNNING.
 func TestExampleConfig(t *testing.T) {
+	t.Parallel()
 	supervisord := svtest.Need(t)
 	root, err := moduleRoot()
 	if err != nil {
