@@ -43,8 +43,27 @@ type Header struct {
 	Pool       string
 	PoolSerial int64
 	EventName  string
-	Len        int               // payload length in characters (code points)
-	Tokens     map[string]string // every key:value token, known or not
+	Len        int    // payload length in characters (code points)
+	Line       string // the whole header line, without its newline
+}
+
+// Token returns the value of the header token key, known or not (a later
+// protocol version may add some). Found by scanning Line, because building
+// a map for every event would cost more than the rest of the parse, and
+// listeners rarely ask.
+func (h Header) Token(key string) (string, bool) {
+	for rest := h.Line; rest != ""; {
+		tok := rest
+		if i := strings.IndexByte(rest, ' '); i >= 0 {
+			tok, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		if k, v, ok := strings.Cut(tok, ":"); ok && k == key {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 // Event is one event as delivered by supervisord.

@@ -49,7 +49,7 @@ type tokenSpan struct {
 // key:value tokens: supervisord does not guarantee their order. It returns
 // the numbers (Serial, PoolSerial, Len), appends the place of every token to
 // spans, and reports whether both pool and poolserial were there, the two
-// tokens poolserial tracking needs. The string fields and Tokens are left
+// tokens poolserial tracking needs. The string fields are left
 // for fill: line may be a view of a buffer that is about to be reused.
 func parseHeader(line string, spans []tokenSpan) (Header, []tokenSpan, bool, error) {
 	var h Header
@@ -118,10 +118,10 @@ func parseHeader(line string, spans []tokenSpan) (Header, []tokenSpan, bool, err
 	return h, spans, seen&(seenPool|seenPoolSerial) == seenPool|seenPoolSerial, nil
 }
 
-// fill sets h's string fields and Tokens from the spans parseHeader found
-// in line, which s now holds at its start.
-func (h *Header) fill(s string, spans []tokenSpan) {
-	h.Tokens = make(map[string]string, len(spans))
+// fill sets h's string fields from the spans parseHeader found in line,
+// which s now holds at its start, lineLen bytes long.
+func (h *Header) fill(s string, lineLen int, spans []tokenSpan) {
+	h.Line = s[:lineLen]
 	for _, sp := range spans {
 		v := s[sp.colon+1 : sp.end]
 		switch sp.field {
@@ -134,7 +134,6 @@ func (h *Header) fill(s string, spans []tokenSpan) {
 		case fieldEventName:
 			h.EventName = v
 		}
-		h.Tokens[s[sp.start:sp.colon]] = v
 	}
 }
 

@@ -183,7 +183,7 @@ func (l *Listener) read() (Event, bool, error) {
 	if cap(l.spans) > 64 {
 		l.spans = nil
 	}
-	h.fill(s, spans)
+	h.fill(s, hlen, spans)
 	return Event{Header: h, Payload: s[hlen+1:]}, tracked, nil
 }
 

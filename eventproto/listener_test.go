@@ -150,8 +150,16 @@ func TestHeaderTokens(t *testing.T) {
 		h.EventName != "MY_EVENT" || h.Len != 4 || ev.Payload != "abcd" {
 		t.Errorf("got %+v payload %q", h, ev.Payload)
 	}
-	if h.Tokens["future"] != "yes" || h.Tokens["server"] != "a:b" || len(h.Tokens) != 8 {
-		t.Errorf("tokens = %v, want all 8 with future:yes", h.Tokens)
+	if h.Line != strings.SplitN(stdin, "\n", 2)[0] {
+		t.Errorf("Line = %q, want the header line", h.Line)
+	}
+	for _, tt := range []struct {
+		key, want string
+		ok        bool
+	}{{"future", "yes", true}, {"server", "a:b", true}, {"len", "4", true}, {"missing", "", false}, {"", "", false}} {
+		if got, ok := h.Token(tt.key); got != tt.want || ok != tt.ok {
+			t.Errorf("Token(%q) = %q, %v; want %q, %v", tt.key, got, ok, tt.want, tt.ok)
+		}
 	}
 	if ev.IsTick() {
 		t.Error("MY_EVENT is a tick")
@@ -322,7 +330,7 @@ func TestLongestHeaderAccepted(t *testing.T) {
 	line += strings.Repeat("a", MaxHeaderLine-len(line))
 	l := NewListener(strings.NewReader(line+"\nz"), io.Discard)
 	ev, err := l.Next()
-	if err != nil || ev.Payload != "z" || len(ev.Header.Tokens["x"]) != MaxHeaderLine-8 {
+	if err != nil || ev.Payload != "z" || len(ev.Header.Line) != MaxHeaderLine {
 		t.Errorf("Next = %q, %v; want a %d-byte header accepted", ev.Payload, err, MaxHeaderLine)
 	}
 }
