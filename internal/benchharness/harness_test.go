@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,5 +79,25 @@ func TestMachineInfo(t *testing.T) {
 	m := machineInfo()
 	if m.cores < 1 || !strings.HasPrefix(m.goVersion, "go") {
 		t.Errorf("machineInfo = %+v, want cores >= 1 and a Go version", m)
+	}
+}
+
+// TestPythonReference runs the Python reference listener through the same
+// exchange as the tools, where Debian's supervisor package provides
+// supervisor.childutils (make test installs it).
+func TestPythonReference(t *testing.T) {
+	py, tl, ok := pythonTool(t.TempDir())
+	if !ok {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no python3 with supervisor.childutils; make test installs Debian's supervisor package")
+		}
+		t.Skip("no python3 with supervisor.childutils")
+	}
+	r, err := measureTool(py, tl, options{runs: 1, events: 300}, expectedExit)
+	if err != nil {
+		t.Fatalf("measureTool: %v", err)
+	}
+	if r.ready <= 0 || r.rss <= 0 || r.eventsPerSec <= 0 {
+		t.Errorf("got ready %v, rss %d, events/s %.0f; want all > 0", r.ready, r.rss, r.eventsPerSec)
 	}
 }

@@ -112,6 +112,7 @@ type results struct {
 	tools     []toolResult
 	work      *toolResult // crashmailbatch collecting unexpected exits
 	floor     *toolResult // the cheapest possible listener, for reference
+	python    *toolResult // supervisor.childutils doing crashmailbatch's work
 	ticks     []tickResult
 	memmonErr error
 }
@@ -146,6 +147,14 @@ func measure(ctx context.Context, o options, log io.Writer) (*results, error) {
 	fmt.Fprintf(log, "floor (reference): %d events...\n", o.events)
 	if res.floor, err = measureTool(filepath.Join(bin, "floor"), floorTool, options{runs: 5, events: o.events}, expectedExit); err != nil {
 		return nil, fmt.Errorf("floor: %w", err)
+	}
+	if py, t, ok := pythonTool(tmp); ok {
+		fmt.Fprintf(log, "python reference (supervisor.childutils): %d events...\n", o.events)
+		if res.python, err = measureTool(py, t, options{runs: 5, events: o.events}, expectedExit); err != nil {
+			return nil, fmt.Errorf("python reference: %w", err)
+		}
+	} else {
+		fmt.Fprintln(log, "python reference skipped: no python3 with supervisor.childutils")
 	}
 	// The same stream, but every exit unexpected: crashmailbatch formats a
 	// line, logs it and adds it to the batch (bounded at 10,000 lines; no

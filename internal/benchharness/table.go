@@ -33,6 +33,9 @@ func printTable(w io.Writer, o options, r *results) {
 	if t := r.floor; t != nil {
 		fmt.Fprintf(w, "| *reference: minimal listener* | %s | %s | %s | %s | %s | %s |\n", ms(t.ready), mib(t.rss), mib(t.anon), us(t.cpuPerEvent), rate(t.eventsPerSec), t.work)
 	}
+	if t := r.python; t != nil {
+		fmt.Fprintf(w, "| *reference: Python listener, same run* | %s | %s | %s | %s | %s | %s |\n", ms(t.ready), mib(t.rss), mib(t.anon), us(t.cpuPerEvent), rate(t.eventsPerSec), t.work)
+	}
 	if t := r.work; t != nil {
 		fmt.Fprintf(w, "| crashmailbatch, unexpected exits | | | | %s | %s | %s |\n", us(t.cpuPerEvent), rate(t.eventsPerSec), t.work)
 	}
