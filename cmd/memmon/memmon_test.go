@@ -279,7 +279,10 @@ func TestStartFault(t *testing.T) {
 		Listeners: []svtest.Listener{memmonListener(t, "memmon", "-p", "flaky=10MB", "-m", "ops@example.com", "-s", sink.Command, "-n", "prod")},
 	})
 	listener := sv.WaitState(t, "memmon", rpcclient.Running, 10*time.Second).PID
-	sv.WaitState(t, "flaky", rpcclient.Running, 10*time.Second)
+	// flaky is not awaited in RUNNING: memmon may restart it on the first
+	// tick after it gets there, and its second start fails by design, so
+	// a slow poll could miss the one RUNNING window. The fault line below
+	// is proof enough that it ran once.
 
 	const failed = "memmon: Failed to start process flaky:flaky after stopping it: <Fault 50: 'SPAWN_ERROR: flaky:flaky'>\n"
 	var stderr string
