@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -318,9 +319,12 @@ func TestStopFault(t *testing.T) {
 	// Started by the test once stuck is STOPPING, so that no tick sees it
 	// RUNNING (stopping it would then wait for stopwaitsecs).
 	l.Extra = []string{"autostart=false"}
+	// The marker says SIGTERM is ignored: stopping stuck before the shell
+	// ran the trap would simply kill it.
+	trapped := filepath.Join(t.TempDir(), "trapped")
 	sv := svtest.Start(t, svtest.Config{
 		Programs: []svtest.Program{{
-			Name: "stuck", Command: "/bin/sh -c " + quote("trap '' TERM; exec sleep 1000"),
+			Name: "stuck", Command: "/bin/sh -c " + quote("trap '' TERM; touch "+quote(trapped)+"; exec sleep 1000"),
 			Extra: []string{"startsecs=0", "stopwaitsecs=600", "autorestart=false"},
 		}},
 		Listeners: []svtest.Listener{l},
@@ -328,6 +332,10 @@ func TestStopFault(t *testing.T) {
 	stuck := sv.WaitState(t, "stuck", rpcclient.Running, 10*time.Second).PID
 	// Runs before supervisord is stopped, which would otherwise wait for it.
 	t.Cleanup(func() { syscall.Kill(stuck, syscall.SIGKILL) })
+	svtest.Eventually(t, 10*time.Second, "stuck did not set its SIGTERM trap", func() bool {
+		_, err := os.Stat(trapped)
+		return err == nil
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := sv.Client.StopProcess(ctx, "stuck", false); err != nil {
