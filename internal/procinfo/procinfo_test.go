@@ -28,6 +28,31 @@ func spawn(tb testing.TB, name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// settle waits until pid runs the program comm and its resident size has
+// stopped changing: a process just started is still being loaded (or is
+// still the forking shell), and comparing two reads of its RSS taken
+// a moment apart would measure that, not procinfo. The tests that compare
+// RSS readings call it; the benchmarks need not wait.
+func settle(tb testing.TB, pid int, comm string) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	last := uint64(0)
+	for {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+		if err == nil && strings.TrimSpace(string(b)) == comm {
+			rss := statmRSS(tb, pid)
+			if rss == last {
+				return
+			}
+			last = rss
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("process %d (%s) did not settle within 10 s", pid, comm)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // spawnTree starts an sh whose n sleep children stay alive, and returns the
 // sh pid and the children's pids once all of them exist.
 func spawnTree(tb testing.TB, n int) (root int, kids []int) {
@@ -45,6 +70,15 @@ func spawnTree(tb testing.TB, n int) (root int, kids []int) {
 			tb.Fatalf("sh %d has %d children after 10 s, want %d", root, len(kids), n)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// settleTree settles an sh from spawnTree and its sleep children.
+func settleTree(tb testing.TB, root int, kids []int) {
+	tb.Helper()
+	settle(tb, root, "sh")
+	for _, k := range kids {
+		settle(tb, k, "sleep")
 	}
 }
 
@@ -94,6 +128,7 @@ func near(got, want uint64) bool {
 
 func TestRSS(t *testing.T) {
 	sleeper := spawn(t, "sleep", "1000").Process.Pid
+	settle(t, sleeper, "sleep")
 	tab, err := Snapshot(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -113,6 +148,8 @@ func TestRSS(t *testing.T) {
 func TestTreeRSS(t *testing.T) {
 	root, kids := spawnTree(t, 3)
 	other := spawn(t, "sleep", "1000").Process.Pid // must not be counted
+	settleTree(t, root, kids)
+	settle(t, other, "sleep")
 	tab, err := Snapshot(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -168,6 +205,7 @@ func TestVanished(t *testing.T) {
 // others still count and nothing fails.
 func TestVanishedChild(t *testing.T) {
 	root, kids := spawnTree(t, 3)
+	settleTree(t, root, kids)
 	tab, err := Snapshot(context.Background())
 	if err != nil {
 		t.Fatal(err)
