@@ -134,26 +134,45 @@ type ProcessLog struct {
 // lines, part of a line, or empty. Output that was not valid UTF-8 arrives
 // as supervisord's replacement text "Undecodable: b'...'".
 func ParseProcessLog(payload string) (ProcessLog, error) {
-	var pl ProcessLog
+	h, data, err := parseProcessHead(payload, true)
+	if err != nil {
+		return ProcessLog{}, payloadError("PROCESS_LOG", payload, err)
+	}
+	return ProcessLog{ProcessName: h.name, GroupName: h.group, Pid: h.pid, Channel: h.channel, Data: data}, nil
+}
+
+// processHead is the first line of PROCESS_LOG and PROCESS_COMMUNICATION
+// payloads.
+type processHead struct {
+	name, group, channel string
+	pid                  int
+}
+
+// parseProcessHead splits payload into its first line, parsed as tokens
+// (processname, groupname and pid always; channel when withChannel), and
+// the data after it.
+func parseProcessHead(payload string, withChannel bool) (processHead, string, error) {
+	var h processHead
 	var have struct{ name, group, pid, channel bool }
 	head, data, err := splitHead(payload)
-	if err == nil {
-		err = eachToken(head, func(k, v string) error {
-			var err error
-			switch k {
-			case "processname":
-				pl.ProcessName, have.name = v, true
-			case "groupname":
-				pl.GroupName, have.group = v, true
-			case "channel":
-				pl.Channel, have.channel = v, true
-			case "pid":
-				pl.Pid, err = parseInt(k, v)
-				have.pid = true
-			}
-			return err
-		})
+	if err != nil {
+		return h, "", err
 	}
+	err = eachToken(head, func(k, v string) error {
+		var err error
+		switch k {
+		case "processname":
+			h.name, have.name = v, true
+		case "groupname":
+			h.group, have.group = v, true
+		case "channel":
+			h.channel, have.channel = v, true
+		case "pid":
+			h.pid, err = parseInt(k, v)
+			have.pid = true
+		}
+		return err
+	})
 	switch {
 	case err != nil:
 	case !have.name:
@@ -162,14 +181,10 @@ func ParseProcessLog(payload string) (ProcessLog, error) {
 		err = errors.New("missing groupname")
 	case !have.pid:
 		err = errors.New("missing pid")
-	case !have.channel:
+	case withChannel && !have.channel:
 		err = errors.New("missing channel")
 	}
-	if err != nil {
-		return ProcessLog{}, payloadError("PROCESS_LOG", payload, err)
-	}
-	pl.Data = data
-	return pl, nil
+	return h, data, err
 }
 
 // ProcessCommunication is the payload of PROCESS_COMMUNICATION_STDOUT/_STDERR.
@@ -186,38 +201,11 @@ type ProcessCommunication struct {
 // Data is what the program wrote between <!--XSUPERVISOR:BEGIN--> and
 // <!--XSUPERVISOR:END-->, without the tags; it may span lines or be empty.
 func ParseProcessCommunication(payload string) (ProcessCommunication, error) {
-	var pc ProcessCommunication
-	var have struct{ name, group, pid bool }
-	head, data, err := splitHead(payload)
-	if err == nil {
-		err = eachToken(head, func(k, v string) error {
-			var err error
-			switch k {
-			case "processname":
-				pc.ProcessName, have.name = v, true
-			case "groupname":
-				pc.GroupName, have.group = v, true
-			case "pid":
-				pc.Pid, err = parseInt(k, v)
-				have.pid = true
-			}
-			return err
-		})
-	}
-	switch {
-	case err != nil:
-	case !have.name:
-		err = errors.New("missing processname")
-	case !have.group:
-		err = errors.New("missing groupname")
-	case !have.pid:
-		err = errors.New("missing pid")
-	}
+	h, data, err := parseProcessHead(payload, false)
 	if err != nil {
 		return ProcessCommunication{}, payloadError("PROCESS_COMMUNICATION", payload, err)
 	}
-	pc.Data = data
-	return pc, nil
+	return ProcessCommunication{ProcessName: h.name, GroupName: h.group, Pid: h.pid, Data: data}, nil
 }
 
 // RemoteCommunication is the payload of REMOTE_COMMUNICATION.
