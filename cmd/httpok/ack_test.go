@@ -1,86 +1,17 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/superlance-go/superlance/internal/svtest"
 )
-
-// lockedBuffer is a bytes.Buffer safe for the listener's goroutines and the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// inProcess is run() driven through pipes, as supervisord drives the binary.
-type inProcess struct {
-	stdin  *io.PipeWriter
-	stdout *bufio.Reader
-	stderr *lockedBuffer
-	code   chan int
-	serial int
-}
-
-func startInProcess(t *testing.T, args, env []string) *inProcess {
-	t.Helper()
-	inR, inW := io.Pipe()
-	outR, outW := io.Pipe()
-	p := &inProcess{stdin: inW, stdout: bufio.NewReader(outR), stderr: &lockedBuffer{}, code: make(chan int, 1)}
-	go func() {
-		code := run(context.Background(), args, inR, outW, p.stderr, env)
-		outW.Close()
-		p.code <- code
-	}()
-	t.Cleanup(func() { inW.Close(); outR.Close() })
-	p.expect(t, "READY\n")
-	return p
-}
-
-func (p *inProcess) expect(t *testing.T, want string) {
-	t.Helper()
-	buf := make([]byte, len(want))
-	if _, err := io.ReadFull(p.stdout, buf); err != nil || string(buf) != want {
-		t.Fatalf("stdout: got %q (%v), want %q; stderr:\n%s", buf, err, want, p.stderr.String())
-	}
-}
-
-// tick writes one TICK_5 event and returns how long the acknowledgement took.
-func (p *inProcess) tick(t *testing.T) time.Duration {
-	t.Helper()
-	payload := fmt.Sprintf("when:%d", time.Now().Unix())
-	ev := fmt.Sprintf("ver:3.0 server:supervisor serial:%d pool:httpok poolserial:%d eventname:TICK_5 len:%d\n%s", p.serial, p.serial, len(payload), payload)
-	p.serial++
-	start := time.Now()
-	if _, err := io.WriteString(p.stdin, ev); err != nil {
-		t.Fatal(err)
-	}
-	p.expect(t, "RESULT 2\nOK")
-	d := time.Since(start)
-	p.expect(t, "READY\n")
-	return d
-}
 
 // TestAckWhileMailStalls checks that an event is acknowledged at once while
 // the mail of an earlier tick hangs in a stalled sendmail or SMTP server, and
@@ -126,19 +57,21 @@ func TestAckWhileMailStalls(t *testing.T) {
 			old := pid(t, s, tt.program)
 			mailArgs, unstall, delivered := tt.mailArgs(t)
 			args := append([]string{"-p", tt.program, "-m", "ops@example.com"}, mailArgs...)
-			p := startInProcess(t, append(args, srv.URL), s.Env())
+			p := svtest.Drive(t, "httpok", func(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) int {
+				return run(ctx, append(args, srv.URL), stdin, stdout, stderr, s.Env())
+			})
 
 			var acks []time.Duration
-			acks = append(acks, p.tick(t))
+			acks = append(acks, p.Tick())
 			// The first tick restarts the program and queues a mail, which stalls.
 			svtest.Eventually(t, 10*time.Second, "the first tick did not mail", func() bool {
-				return strings.Contains(p.stderr.String(), "Mailed:")
+				return strings.Contains(p.Stderr.String(), "Mailed:")
 			})
 			if got := pid(t, s, tt.program); got == old {
 				t.Errorf("%s: pid %d unchanged, want a restart", tt.program, got)
 			}
 			for range 5 {
-				acks = append(acks, p.tick(t))
+				acks = append(acks, p.Tick())
 			}
 			for i, d := range acks {
 				if d >= 50*time.Millisecond {
@@ -148,26 +81,20 @@ func TestAckWhileMailStalls(t *testing.T) {
 			t.Logf("acknowledgement times: %v", acks)
 			// The second tick's restart takes startsecs (1 s): the later ticks
 			// found it running.
-			if !strings.Contains(p.stderr.String(), "previous check still running; skipping TICK_5") {
-				t.Errorf("stderr lacks the skipped-tick line:\n%s", p.stderr.String())
+			if !strings.Contains(p.Stderr.String(), "previous check still running; skipping TICK_5") {
+				t.Errorf("stderr lacks the skipped-tick line:\n%s", p.Stderr.String())
 			}
 
 			if n := delivered(); n != 0 {
 				t.Fatalf("got %d mails during the stall, want 0: the test did not stall anything", n)
 			}
 			unstall()
-			p.stdin.Close()
-			select {
-			case code := <-p.code:
-				if code != 0 {
-					t.Errorf("run: got exit %d, want 0; stderr:\n%s", code, p.stderr.String())
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatalf("run did not return after stdin ended; stderr:\n%s", p.stderr.String())
+			if code := p.Finish(20 * time.Second); code != 0 {
+				t.Errorf("run: got exit %d, want 0; stderr:\n%s", code, p.Stderr.String())
 			}
 			// Nothing queued is lost: every mail logged as queued arrived.
-			if n, want := delivered(), strings.Count(p.stderr.String(), "Mailed:"); n != want || n < 2 {
-				t.Errorf("got %d mails delivered by the drain, want %d (at least 2); stderr:\n%s", n, want, p.stderr.String())
+			if n, want := delivered(), strings.Count(p.Stderr.String(), "Mailed:"); n != want || n < 2 {
+				t.Errorf("got %d mails delivered by the drain, want %d (at least 2); stderr:\n%s", n, want, p.Stderr.String())
 			}
 		})
 	}
@@ -221,7 +148,7 @@ func TestRunLoop(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr lockedBuffer
+			var stdout, stderr svtest.LockedBuffer
 			code := run(context.Background(), tt.args, strings.NewReader(tt.stdin), &stdout, &stderr, env)
 			if code != tt.wantCode || stdout.String() != tt.wantStdout {
 				t.Errorf("got exit %d, stdout %q; want %d, %q", code, stdout.String(), tt.wantCode, tt.wantStdout)
@@ -246,7 +173,7 @@ func TestRunStopsOnCancel(t *testing.T) {
 	env := []string{"SUPERVISOR_SERVER_URL=unix:///nonexistent/supervisor.sock"}
 	inR, inW := io.Pipe()
 	defer inW.Close()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr svtest.LockedBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"http://127.0.0.1:1/"}, inR, &stdout, &stderr, env) }()

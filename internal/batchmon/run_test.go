@@ -1,7 +1,6 @@
 package batchmon
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -13,93 +12,27 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/superlance-go/superlance/internal/svtest"
 )
 
-// lockedBuffer collects stderr written by run's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// driver is svtest's in-process supervisord with the batch tools' events.
+type driver struct{ *svtest.Driver }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// driver plays supervisord's side of the protocol against run() over
-// pipes: it waits for READY, writes one event, and reads the RESULT.
-type driver struct {
-	t      *testing.T
-	in     *io.PipeWriter
-	out    *bufio.Reader
-	stderr *lockedBuffer
-	serial int
-	code   chan int
-}
-
-func startRun(t *testing.T, tool Tool, args []string, now func() time.Time) *driver {
+func startRun(t *testing.T, tool Tool, args []string, now func() time.Time) driver {
 	t.Helper()
-	inR, inW := io.Pipe()
-	outR, outW := io.Pipe()
-	d := &driver{t: t, in: inW, out: bufio.NewReader(outR), stderr: &lockedBuffer{}, code: make(chan int, 1)}
 	env := []string{"SUPERVISOR_SERVER_URL=unix:///nonexistent/supervisor.sock", "SMTP_PW=s3cret"}
-	go func() {
-		d.code <- run(context.Background(), tool, args, inR, outW, d.stderr, env, now)
-		outW.Close()
-	}()
-	t.Cleanup(func() { inW.Close() })
-	return d
+	return driver{svtest.Drive(t, "batch", func(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) int {
+		return run(ctx, tool, args, stdin, stdout, stderr, env, now)
+	})}
 }
 
-// send delivers one event and returns how long the acknowledgement took,
-// measured from writing the event to reading the whole RESULT.
-func (d *driver) send(eventName, payload string) time.Duration {
-	d.t.Helper()
-	line, err := d.out.ReadString('\n')
-	if err != nil || line != "READY\n" {
-		d.t.Fatalf("before %s: got %q, %v, want READY", eventName, line, err)
-	}
-	d.serial++
-	hdr := fmt.Sprintf("ver:3.0 server:supervisor serial:%d pool:batch poolserial:%d eventname:%s len:%d\n",
-		d.serial, d.serial, eventName, utf8.RuneCountInString(payload))
-	start := time.Now()
-	if _, err := io.WriteString(d.in, hdr+payload); err != nil {
-		d.t.Fatalf("writing %s: %v", eventName, err)
-	}
-	result := make([]byte, len("RESULT 2\nOK"))
-	if _, err := io.ReadFull(d.out, result); err != nil || string(result) != "RESULT 2\nOK" {
-		d.t.Fatalf("after %s: got %q, %v, want RESULT 2\\nOK", eventName, result, err)
-	}
-	return time.Since(start)
-}
-
-func (d *driver) exited(pid int) time.Duration {
-	return d.send("PROCESS_STATE_EXITED", fmt.Sprintf("processname:crasher groupname:grp from_state:RUNNING expected:0 pid:%d", pid))
+func (d driver) exited(pid int) time.Duration {
+	return d.Send("PROCESS_STATE_EXITED", fmt.Sprintf("processname:crasher groupname:grp from_state:RUNNING expected:0 pid:%d", pid))
 }
 
 // finish closes stdin (as supervisord does at shutdown) and returns the exit code.
-func (d *driver) finish() int {
-	d.t.Helper()
-	go io.Copy(io.Discard, d.out) // the last READY must not block on the pipe
-	d.in.Close()
-	select {
-	case c := <-d.code:
-		return c
-	case <-time.After(15 * time.Second):
-		d.t.Fatal("run did not return after stdin EOF")
-		return -1
-	}
-}
+func (d driver) finish() int { return d.Finish(15 * time.Second) }
 
 func fixedClock() time.Time { return time.Date(2026, 11, 21, 16, 23, 32, 987654321, time.Local) }
 
@@ -114,14 +47,14 @@ func TestRunBatchesBetweenTicks(t *testing.T) {
 	srv := svtest.StartSMTP(t, svtest.SMTPOptions{StartTLS: true, Username: "alice", Password: "s3cret"})
 	d := startRun(t, CrashMailBatch, smtpArgs(srv), fixedClock)
 	d.exited(101)
-	d.send("PROCESS_STATE_EXITED", "processname:ok groupname:ok from_state:RUNNING expected:1 pid:5")
-	d.send("PROCESS_STATE_RUNNING", "processname:crasher groupname:grp from_state:STARTING pid:102")
+	d.Send("PROCESS_STATE_EXITED", "processname:ok groupname:ok from_state:RUNNING expected:1 pid:5")
+	d.Send("PROCESS_STATE_RUNNING", "processname:crasher groupname:grp from_state:STARTING pid:102")
 	d.exited(102)
-	d.send("TICK_60", "when:1700000000") // not the configured tick: ignored
+	d.Send("TICK_60", "when:1700000000") // not the configured tick: ignored
 	if n := len(srv.Mails()); n != 0 {
 		t.Fatalf("mails before TICK_5: got %d, want 0", n)
 	}
-	d.send("TICK_5", "when:1700000005")
+	d.Send("TICK_5", "when:1700000005")
 	m := srv.WaitMails(t, 1, 10*time.Second)[0]
 	at := "2026-11-21 16:23:32,987"
 	want := at + " -- Process grp:crasher (pid 101) died unexpectedly\n" + at + " -- Process grp:crasher (pid 102) died unexpectedly"
@@ -137,7 +70,7 @@ func TestRunBatchesBetweenTicks(t *testing.T) {
 	if code := d.finish(); code != 0 {
 		t.Errorf("exit: got %d, want 0", code)
 	}
-	logs := d.stderr.String()
+	logs := d.Stderr.String()
 	for _, line := range []string{
 		"crashmailbatch: " + at + " -- Process grp:crasher (pid 101) died unexpectedly\n",
 		"crashmailbatch: Sending notification email:\n",
@@ -166,16 +99,16 @@ func TestRunAcknowledgesWhileSMTPStalls(t *testing.T) {
 		slowest = max(slowest, took)
 	}
 	ack(d.exited(1))
-	ack(d.send("TICK_5", "when:1")) // the flush starts and hangs on the server
+	ack(d.Send("TICK_5", "when:1")) // the flush starts and hangs on the server
 	for pid := 2; pid <= 20; pid++ {
 		ack(d.exited(pid))
-		ack(d.send("TICK_5", "when:2")) // flush in flight: skipped, never waits
+		ack(d.Send("TICK_5", "when:2")) // flush in flight: skipped, never waits
 	}
 	if slowest >= 50*time.Millisecond {
 		t.Errorf("slowest acknowledgement while SMTP stalls: got %v, want < 50ms", slowest)
 	}
-	if !strings.Contains(d.stderr.String(), "previous mail still being sent") {
-		t.Errorf("stderr: got %q, want the skipped flush logged", d.stderr.String())
+	if !strings.Contains(d.Stderr.String(), "previous mail still being sent") {
+		t.Errorf("stderr: got %q, want the skipped flush logged", d.Stderr.String())
 	}
 	srv.Unstall()
 	first := srv.WaitMails(t, 1, 10*time.Second)[0]
@@ -326,11 +259,11 @@ func TestRunSMTPErrorsLoseNothing(t *testing.T) {
 		proxy.set(st.target)
 		pid++
 		d.exited(pid)
-		d.send("TICK_5", "when:1")
+		d.Send("TICK_5", "when:1")
 		svtest.Eventually(t, 10*time.Second, st.name+" failure logged", func() bool {
-			return strings.Count(d.stderr.String(), "alerts kept for the next flush") == i+1
+			return strings.Count(d.Stderr.String(), "alerts kept for the next flush") == i+1
 		})
-		lines := strings.Split(d.stderr.String(), "\n")
+		lines := strings.Split(d.Stderr.String(), "\n")
 		var errLine string
 		for _, l := range lines {
 			if strings.HasPrefix(l, "crashmailbatch: Error sending email: ") {
@@ -340,7 +273,7 @@ func TestRunSMTPErrorsLoseNothing(t *testing.T) {
 		if !strings.Contains(errLine, st.want) {
 			t.Errorf("%s: got %q, want an Error sending email line mentioning %q", st.name, errLine, st.want)
 		}
-		if want := fmt.Sprintf("crashmailbatch: %d alerts kept for the next flush", i+1); !strings.Contains(d.stderr.String(), want) {
+		if want := fmt.Sprintf("crashmailbatch: %d alerts kept for the next flush", i+1); !strings.Contains(d.Stderr.String(), want) {
 			t.Errorf("%s: stderr lacks %q", st.name, want)
 		}
 	}
@@ -350,7 +283,7 @@ func TestRunSMTPErrorsLoseNothing(t *testing.T) {
 	proxy.set(good.Addr)
 	pid++
 	d.exited(pid)
-	d.send("TICK_5", "when:2")
+	d.Send("TICK_5", "when:2")
 	m := good.WaitMails(t, 1, 10*time.Second)[0]
 	var want []string
 	for p := 1; p <= pid; p++ {
@@ -359,7 +292,7 @@ func TestRunSMTPErrorsLoseNothing(t *testing.T) {
 	if m.Text != strings.Join(want, "\n") {
 		t.Errorf("first mail through:\ngot  %q\nwant %q", m.Text, strings.Join(want, "\n"))
 	}
-	if strings.Contains(d.stderr.String(), "s3cret") {
+	if strings.Contains(d.Stderr.String(), "s3cret") {
 		t.Error("stderr contains the password")
 	}
 	d.finish()
@@ -381,16 +314,16 @@ func TestRunNeverLogsPassword(t *testing.T) {
 				"--tls-cacert", srv.CAFile, "-u", "alice", "-e", "TICK_5", "-i", "0.0833"}, pw...)
 			d := startRun(t, CrashMailBatch, args, fixedClock)
 			d.exited(1)
-			d.send("TICK_5", "when:1")
+			d.Send("TICK_5", "when:1")
 			svtest.Eventually(t, 10*time.Second, "failed flush logged", func() bool {
-				return strings.Contains(d.stderr.String(), "alerts kept for the next flush")
+				return strings.Contains(d.Stderr.String(), "alerts kept for the next flush")
 			})
 			d.finish()
-			if !strings.Contains(d.stderr.String(), "535") {
-				t.Errorf("stderr: got %q, want the server's 535 refusal", d.stderr.String())
+			if !strings.Contains(d.Stderr.String(), "535") {
+				t.Errorf("stderr: got %q, want the server's 535 refusal", d.Stderr.String())
 			}
-			if strings.Contains(d.stderr.String(), secret) {
-				t.Errorf("stderr contains the password: %q", d.stderr.String())
+			if strings.Contains(d.Stderr.String(), secret) {
+				t.Errorf("stderr contains the password: %q", d.Stderr.String())
 			}
 		})
 	}
