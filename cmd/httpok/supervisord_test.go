@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -40,17 +39,6 @@ func newCounted(t *testing.T, status int, body string) *counted {
 	}))
 	t.Cleanup(c.Close)
 	return c
-}
-
-// freePort returns a TCP port on 127.0.0.1 that nothing listens on now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // shq quotes s for supervisord's command= line (split with Python's shlex).
@@ -164,7 +152,7 @@ func TestSupervisordNoAction(t *testing.T) {
 func TestSupervisordRestarts(t *testing.T) {
 	svtest.Need(t)
 	t.Parallel()
-	closedPort := freePort(t)
+	closedPort := svtest.FreePort(t)
 	tests := []struct {
 		name      string
 		status    int // of the httptest server; 0: use url
@@ -237,7 +225,7 @@ func TestSupervisordRestarts(t *testing.T) {
 func TestSupervisordHungProgram(t *testing.T) {
 	svtest.Need(t)
 	t.Parallel()
-	port := freePort(t)
+	port := svtest.FreePort(t)
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
 	sink := svtest.NewSendmail(t)
 	s := svtest.Start(t, svtest.Config{

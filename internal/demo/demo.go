@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/superlance-go/superlance/internal/freeport"
 	"github.com/superlance-go/superlance/rpcclient"
 )
 
@@ -211,14 +212,14 @@ func buildTools(ctx context.Context, root, bin string, out io.Writer) error {
 	return nil
 }
 
-// freeAddr picks a free loopback port for the web program.
+// freeAddr picks a free loopback port for the web program, which binds it
+// later (and again after every restart).
 func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := freeport.Loopback()
 	if err != nil {
 		return "", err
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(p)), nil
 }
 
 type supervisor struct {

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/superlance-go/superlance/internal/freeport"
 )
 
 // Need returns the path of supervisord. When it is missing the test is
@@ -143,4 +145,16 @@ func binaryDir() (string, error) {
 		binDirErr = os.MkdirAll(binDir, 0o755)
 	})
 	return binDir, binDirErr
+}
+
+// FreePort returns a loopback TCP port for a program that the test starts
+// later, chosen outside the kernel's ephemeral range so that no outgoing
+// connection takes it meanwhile.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	p, err := freeport.Loopback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
