@@ -68,6 +68,22 @@ func (s *SMTP) String() string {
 
 func (s *SMTP) auth() bool { return s.Username != "" && s.Password != "" }
 
+// Check reports a configuration that can never deliver: a malformed Addr,
+// or AUTH over a connection without TLS to a host other than localhost,
+// which would put the password on the wire in clear text (net/smtp refuses
+// that too, but only at the first delivery, with a terse message). The
+// commands call it at start-up.
+func (s *SMTP) Check() error {
+	host, _, err := net.SplitHostPort(s.Addr)
+	if err != nil {
+		return fmt.Errorf("address: %w", err)
+	}
+	if s.auth() && s.TLS == TLSNone && host != "localhost" && host != "127.0.0.1" && host != "::1" {
+		return fmt.Errorf("SMTP AUTH to %s without TLS would send the password in clear text: use STARTTLS or implicit TLS", host)
+	}
+	return nil
+}
+
 // RefusedError reports recipients that the server refused while it took
 // the message for the others. The message was delivered: sending it again
 // would give the accepted recipients a duplicate, and a stale address must
@@ -107,6 +123,9 @@ func (s *SMTP) send(ctx context.Context, m *Message) error {
 	}
 	if from == nil {
 		return errors.New("message has no From address")
+	}
+	if err := s.Check(); err != nil {
+		return err
 	}
 	raw, err := m.Bytes()
 	if err != nil {

@@ -354,3 +354,32 @@ func TestSMTPString(t *testing.T) {
 		}
 	}
 }
+
+// TestSMTPCheck: a password never goes over a connection without TLS,
+// except to the local host (as net/smtp's PlainAuth allows); the commands
+// refuse such a configuration at start-up.
+func TestSMTPCheck(t *testing.T) {
+	tests := []struct {
+		s       notify.SMTP
+		wantErr string
+	}{
+		{notify.SMTP{Addr: "mail.example.com:25"}, ""},
+		{notify.SMTP{Addr: "mail.example.com:25", Username: "u", Password: "s3cr3t-pw", TLS: notify.TLSStartTLS}, ""},
+		{notify.SMTP{Addr: "mail.example.com:465", Username: "u", Password: "s3cr3t-pw", TLS: notify.TLSImplicit}, ""},
+		{notify.SMTP{Addr: "localhost:25", Username: "u", Password: "s3cr3t-pw"}, ""},
+		{notify.SMTP{Addr: "127.0.0.1:25", Username: "u", Password: "s3cr3t-pw"}, ""},
+		{notify.SMTP{Addr: "[::1]:25", Username: "u", Password: "s3cr3t-pw"}, ""},
+		{notify.SMTP{Addr: "mail.example.com:25", Username: "u", Password: "s3cr3t-pw"}, "would send the password in clear text"},
+		{notify.SMTP{Addr: "192.0.2.1:25", Username: "u", Password: "s3cr3t-pw"}, "would send the password in clear text"},
+		{notify.SMTP{Addr: "mail.example.com"}, "missing port"},
+	}
+	for _, tt := range tests {
+		err := tt.s.Check()
+		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("%s (user %q, %v): Check() = %v, want error containing %q", tt.s.Addr, tt.s.Username, tt.s.TLS, err, tt.wantErr)
+		}
+		if err != nil && strings.Contains(err.Error(), tt.s.Password) && tt.s.Password != "" {
+			t.Errorf("Check() error %q contains the password", err)
+		}
+	}
+}

@@ -77,7 +77,9 @@
 // handling; certificates are verified (upstream verifies nothing; use
 // --tls-cacert or --tls-insecure); --tls means STARTTLS is required even
 // without credentials (upstream ignores --tls without them); -u without a
-// password or the reverse is an error (upstream silently skips AUTH); -i
+// password or the reverse is an error (upstream silently skips AUTH);
+// credentials without --tls or --smtp-ssl are refused at start-up unless
+// the server is localhost (upstream sends the password in clear text); -i
 // inf/nan, TICK_0 and a missing -t/-f are usage errors with exit 2
 // (upstream: never flushes / traceback exit 1 / help on stdout exit 1);
 // an empty address in -t ("a,,b") is a usage error (upstream kept it and

@@ -275,5 +275,8 @@ func transport(g *grammar, env []string) (notify.Transport, error) {
 			s.TLSConfig = insecureTLS(s.Addr)
 		}
 	}
+	if err := s.Check(); err != nil {
+		return nil, fmt.Errorf("%w (--tls or --smtp-ssl)", err)
+	}
 	return s, nil
 }

@@ -50,6 +50,7 @@ func TestParseRejects(t *testing.T) {
 		{"unknown long", with("--bogus"), "unknown flag --bogus"},
 		{"prefix of a long option", []string{"--toEm", "a@example.com", "-f", "b@example.com"}, "unknown flag --toEm"},
 		{"user without password", with("-u", "bob"), "SMTP AUTH needs both"},
+		{"password in clear text to a remote host", with("-H", "mail.example.com", "-u", "bob", "-p", "pw"), "would send the password in clear text"},
 		{"password without user", with("-p", "pw"), "SMTP AUTH needs both"},
 		{"two password sources", with("-u", "bob", "-p", "pw", "--password-env", "PW"), "give the password only one way"},
 		{"password env unset", with("-u", "bob", "--password-env", "NO_SUCH_VAR"), "NO_SUCH_VAR is not set"},

@@ -117,6 +117,7 @@ func TestSMTPFlagsTransport(t *testing.T) {
 		{"user without password", SMTPFlags{SMTPHost: "h", SMTPUser: "u", SMTPTLS: "starttls"}, "", "needs both"},
 		{"password env missing", SMTPFlags{SMTPHost: "h", SMTPUser: "u", SMTPPasswordEnv: "NOPE", SMTPTLS: "starttls"}, "", "NOPE is not set"},
 		{"cacert without tls", SMTPFlags{SMTPHost: "h", SMTPCACert: "x.pem", SMTPTLS: "none"}, "", "needs --smtp-tls"},
+		{"password in clear text", SMTPFlags{SMTPHost: "mail.example.com", SMTPUser: "u", SMTPPasswordEnv: "PW", SMTPTLS: "none"}, "", "would send the password in clear text"},
 	} {
 		tr, err := tt.flags.Transport("/usr/sbin/sendmail -t -i", env)
 		if tt.wantErr != "" {

@@ -65,6 +65,9 @@ func (f *SMTPFlags) Transport(sendmailCommand string, env []string) (notify.Tran
 			return nil, err
 		}
 	}
+	if err := s.Check(); err != nil {
+		return nil, fmt.Errorf("%w (--smtp-tls starttls or tls)", err)
+	}
 	return s, nil
 }
 
