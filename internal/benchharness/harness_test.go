@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/superlance-go/superlance/internal/module"
 )
 
 func TestEventBytes(t *testing.T) {
@@ -52,7 +54,7 @@ func TestMedian(t *testing.T) {
 // (every event acknowledged, a clean exit on EOF) and every figure must be
 // a measurement, not zero.
 func TestMeasureTool(t *testing.T) {
-	root, err := moduleRoot()
+	root, err := module.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

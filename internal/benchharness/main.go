@@ -37,6 +37,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/superlance-go/superlance/internal/module"
 )
 
 func main() {
@@ -118,7 +120,7 @@ type results struct {
 }
 
 func measure(ctx context.Context, o options, log io.Writer) (*results, error) {
-	root, err := moduleRoot()
+	root, err := module.Root()
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +183,7 @@ func build(ctx context.Context, root, bin string) error {
 		args = append(args, "./cmd/"+t.name)
 	}
 	args = append(args, "./internal/benchharness/floor")
-	cmd := exec.CommandContext(ctx, goCommand(), args...)
+	cmd := exec.CommandContext(ctx, module.GoCommand(), args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -309,29 +311,4 @@ func machineInfo() machine {
 		m.kernel = strings.TrimSpace(string(b))
 	}
 	return m
-}
-
-func goCommand() string {
-	if path, err := exec.LookPath("go"); err == nil {
-		return path
-	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.Contains(string(b), "module github.com/superlance-go/superlance\n") {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("run from inside the superlance repository (go.mod not found)")
-		}
-		dir = parent
-	}
 }

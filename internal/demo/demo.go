@@ -10,13 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/superlance-go/superlance/internal/freeport"
+	"github.com/superlance-go/superlance/internal/module"
 	"github.com/superlance-go/superlance/rpcclient"
 )
 
@@ -192,16 +192,9 @@ var demoPackages = []string{
 	"./examples/demo/misbehave",
 }
 
-func goCommand() string {
-	if path, err := exec.LookPath("go"); err == nil {
-		return path
-	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
-}
-
 func buildTools(ctx context.Context, root, bin string, out io.Writer) error {
 	args := append([]string{"build", "-o", bin + string(filepath.Separator)}, demoPackages...)
-	cmd := exec.CommandContext(ctx, goCommand(), args...)
+	cmd := exec.CommandContext(ctx, module.GoCommand(), args...)
 	cmd.Dir = root
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf

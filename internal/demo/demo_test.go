@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superlance-go/superlance/internal/module"
 	"github.com/superlance-go/superlance/internal/svtest"
 	"github.com/superlance-go/superlance/rpcclient"
 )
@@ -41,7 +42,7 @@ func (s *syncBuffer) String() string {
 func TestDemoEndToEnd(t *testing.T) {
 	t.Parallel()
 	svtest.Need(t)
-	root, err := moduleRoot()
+	root, err := module.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +218,7 @@ func totalMails(rep *report) int {
 func TestExampleConfig(t *testing.T) {
 	t.Parallel()
 	supervisord := svtest.Need(t)
-	root, err := moduleRoot()
+	root, err := module.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

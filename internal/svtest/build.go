@@ -1,12 +1,10 @@
 package svtest
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/superlance-go/superlance/internal/freeport"
+	"github.com/superlance-go/superlance/internal/module"
 )
 
 // Need returns the path of supervisord. When it is missing the test is
@@ -88,7 +87,7 @@ func buildOnce(t testing.TB, pkg, name string) string {
 }
 
 func goBuild(pkg, name string) (string, error) {
-	root, err := moduleRoot()
+	root, err := module.Root()
 	if err != nil {
 		return "", err
 	}
@@ -96,36 +95,13 @@ func goBuild(pkg, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
 	out := filepath.Join(dir, name)
-	cmd := exec.Command(goBin, "build", "-o", out, "./"+pkg)
+	cmd := exec.Command(module.GoCommand(), "build", "-o", out, "./"+pkg)
 	cmd.Dir = root
 	if output, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./%s: %v\n%s", pkg, err, output)
 	}
 	return out, nil
-}
-
-// moduleRoot finds the directory holding this module's go.mod, walking up
-// from the test's working directory (its package directory).
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // binaryDir returns the per-process directory the built binaries go to.
