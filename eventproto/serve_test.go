@@ -9,10 +9,11 @@ import (
 	"log"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/superlance-go/superlance/internal/svtest"
 )
 
 // waitFor fails the test unless ch is closed or receives within d. Tests
@@ -26,25 +27,6 @@ func waitFor[T any](t *testing.T, ch <-chan T, d time.Duration, what string) T {
 		t.Fatalf("timed out after %v waiting for %s", d, what)
 		panic("unreachable")
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the log writes of Serve and the
-// reads of the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestServeUntilEOF(t *testing.T) {
@@ -237,7 +219,7 @@ func TestServeCancelledBeforeStart(t *testing.T) {
 
 func TestServeLogsGapsAndRepeats(t *testing.T) {
 	stdin := hdr(10, 10, "TICK_5", "when:5") + hdr(14, 14, "TICK_5", "when:25") + hdr(14, 14, "TICK_5", "when:25")
-	var logs syncBuffer
+	var logs svtest.LockedBuffer
 	err := Serve(context.Background(), NewListener(strings.NewReader(stdin), io.Discard),
 		func(context.Context, Event) {}, ServeOptions{Log: log.New(&logs, "", 0)})
 	if err != nil {
@@ -253,7 +235,7 @@ func TestServeLogsGapsAndRepeats(t *testing.T) {
 func TestServeRecoversHandlerPanic(t *testing.T) {
 	stdin := hdr(1, 1, ProcessStateExited, "processname:a groupname:a from_state:RUNNING expected:0 pid:1") + hdr(2, 2, "TICK_5", "when:5")
 	var out bytes.Buffer
-	var logs syncBuffer
+	var logs svtest.LockedBuffer
 	var calls int
 	err := Serve(context.Background(), NewListener(strings.NewReader(stdin), &out),
 		func(ctx context.Context, ev Event) {
@@ -310,7 +292,7 @@ func TestServeWriteError(t *testing.T) {
 }
 
 func TestServeDrainBoundedByGrace(t *testing.T) {
-	var logs syncBuffer
+	var logs svtest.LockedBuffer
 	var drainErr error
 	err := Serve(context.Background(), NewListener(strings.NewReader(""), io.Discard),
 		func(context.Context, Event) {},

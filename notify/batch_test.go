@@ -1,12 +1,10 @@
 package notify_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"log"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,38 +12,19 @@ import (
 	"github.com/superlance-go/superlance/notify"
 )
 
-// syncBuffer is a log sink that the batch's background flush and the test
-// can use at the same time.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // batchFixture is a Batch delivering to a real in-process SMTP server over
 // STARTTLS with AUTH, as the batch tools do.
 type batchFixture struct {
 	srv   *svtest.SMTPServer
 	batch *notify.Batch
-	log   *syncBuffer
+	log   *svtest.LockedBuffer
 }
 
 func newBatchFixture(t *testing.T, smtpOpts svtest.SMTPOptions, maxLines int) *batchFixture {
 	t.Helper()
 	smtpOpts.StartTLS, smtpOpts.Username, smtpOpts.Password = true, "alice", "s3cret"
 	srv := svtest.StartSMTP(t, smtpOpts)
-	logs := &syncBuffer{}
+	logs := &svtest.LockedBuffer{}
 	b := notify.NewBatch(notify.BatchOptions{
 		Interval: 1,
 		MaxLines: maxLines,
