@@ -54,12 +54,8 @@ func (l *queueLog) String() string {
 // wait waits until a line contains s.
 func (l *queueLog) wait(t *testing.T, s string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for len(l.matching(s)) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no log line containing %q after 10s; log:\n%s", s, l)
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !svtest.WaitFor(10*time.Second, func() bool { return len(l.matching(s)) > 0 }) {
+		t.Fatalf("no log line containing %q after 10s; log:\n%s", s, l)
 	}
 }
 
@@ -82,21 +78,41 @@ func closeQueue(t *testing.T, q *notify.Queue) []*notify.Message {
 	return q.Close(ctx)
 }
 
+// TestQueueEnqueueDoesNotWait: Enqueue returns while the server holds the
+// first delivery's connection without a greeting, and the messages go out
+// in order once the server is released. The attempt's timeout (a minute) is
+// far beyond the test's wait, so a blocking Enqueue cannot pass.
 func TestQueueEnqueueDoesNotWait(t *testing.T) {
 	t.Parallel()
 	srv := svtest.StartSMTP(t, svtest.SMTPOptions{Stall: true})
 	var lg queueLog
-	q := notify.NewQueue(&notify.SMTP{Addr: srv.Addr, Timeout: 300 * time.Millisecond}, notify.QueueOptions{Attempts: 50, Backoff: 10 * time.Millisecond, Log: lg.logger()})
-	for i := range 3 {
-		start := time.Now()
-		if err := q.Enqueue(msg(fmt.Sprint("m", i))); err != nil {
-			t.Fatalf("Enqueue() = %v, want nil", err)
-		}
-		if took := time.Since(start); took > 50*time.Millisecond {
-			t.Errorf("Enqueue() took %v with the server stalled, want < 50ms", took)
-		}
+	q := notify.NewQueue(&notify.SMTP{Addr: srv.Addr, Timeout: time.Minute}, notify.QueueOptions{Log: lg.logger()})
+	if err := q.Enqueue(msg("m0")); err != nil {
+		t.Fatalf("Enqueue() = %v, want nil", err)
 	}
-	lg.wait(t, `mail "m0" failed (attempt 1 of 50), retrying in 10ms: smtp `+srv.Addr+": greeting: ")
+	svtest.Eventually(t, 10*time.Second, "the first delivery never connected", func() bool { return srv.Conns() > 0 })
+	enqueued := make(chan error, 1)
+	go func() {
+		var err error
+		for i := 1; i < 3 && err == nil; i++ {
+			err = q.Enqueue(msg(fmt.Sprint("m", i)))
+		}
+		enqueued <- err
+	}()
+	svtest.Eventually(t, 20*time.Second, "Enqueue blocked while the server held the first delivery", func() bool {
+		select {
+		case err := <-enqueued:
+			if err != nil {
+				t.Fatalf("Enqueue() = %v, want nil", err)
+			}
+			return true
+		default:
+			return false
+		}
+	})
+	if n := len(srv.Mails()); n != 0 {
+		t.Fatalf("got %d mails before the server was released, want 0", n)
+	}
 	srv.Unstall()
 	if got := subjects(srv.WaitMails(t, 3, 10*time.Second)); got != "m0 m1 m2" {
 		t.Errorf("delivered %q, want m0 m1 m2 in order", got)
@@ -189,13 +205,7 @@ func TestQueueFullDropsOldest(t *testing.T) {
 		t.Fatal(err)
 	}
 	// m1 is being delivered, so the queue holds m2 and m3 and m4 pushes m2 out.
-	deadline := time.Now().Add(10 * time.Second)
-	for !started() {
-		if time.Now().After(deadline) {
-			t.Fatal("sendmail did not start within 10s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	svtest.Eventually(t, 10*time.Second, "sendmail did not start", started)
 	for _, s := range []string{"m2", "m3", "m4"} {
 		if err := q.Enqueue(msg(s)); err != nil {
 			t.Fatalf("Enqueue(%s) = %v, want nil", s, err)
@@ -274,11 +284,8 @@ func TestQueueCloseReturnsUndelivered(t *testing.T) {
 			if tt.before != "" {
 				lg.wait(t, tt.before)
 			}
-			for deadline := time.Now().Add(10 * time.Second); tt.inFlight && srv.Conns() == 0; {
-				if time.Now().After(deadline) {
-					t.Fatal("no connection to the server after 10s")
-				}
-				time.Sleep(5 * time.Millisecond)
+			if tt.inFlight {
+				svtest.Eventually(t, 10*time.Second, "no connection to the server", func() bool { return srv.Conns() > 0 })
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()

@@ -201,13 +201,23 @@ func (s *Supervisor) WaitState(t testing.TB, namespec string, state rpcclient.Pr
 // Eventually polls cond every 50 ms until it is true or timeout passes (then fails the test with msg).
 func Eventually(t testing.TB, timeout time.Duration, msg string, cond func() bool) {
 	t.Helper()
+	if !WaitFor(timeout, cond) {
+		t.Fatalf("after %v: %s", timeout, msg)
+	}
+}
+
+// WaitFor polls cond every 50 ms until it is true (then it returns true) or
+// timeout passes (false). cond is always called at least once more after
+// the timeout passed, so a slow poll never loses a last true.
+func WaitFor(timeout time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", timeout, msg)
+			return false
 		}
 		time.Sleep(pollInterval)
 	}
+	return true
 }
 
 // ListenerStderr returns what the listener (process name) wrote to stderr so far.
