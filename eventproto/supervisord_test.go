@@ -126,12 +126,10 @@ func TestRealSupervisord(t *testing.T) {
 		// "served" because supervisord re-queues a rejected event in every
 		// pool of the same priority.
 		var got string
-		ok := false
-		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && !ok; time.Sleep(50 * time.Millisecond) {
+		if !svtest.WaitFor(20*time.Second, func() bool {
 			got = s.ListenerStderr(t, name)
-			ok = strings.Contains(got, plain)
-		}
-		if !ok {
+			return strings.Contains(got, plain)
+		}) {
 			t.Fatalf("%s stderr after 20 s:\n%s\nwant %q\nsupervisord log:\n%s", name, got, plain, s.Log(t))
 		}
 		first, second := fmt.Sprintf(failonce, false), fmt.Sprintf(failonce, true)

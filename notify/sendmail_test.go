@@ -222,20 +222,19 @@ func TestSendmailTimeoutKillsGroup(t *testing.T) {
 // does not reap counts as gone: it cannot do anything).
 func waitGone(t *testing.T, pid int, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	var stat []byte
+	gone := func() bool {
+		var err error
+		stat, err = os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 		if err != nil || syscall.Kill(pid, 0) != nil {
-			return
+			return true
 		}
 		// The state follows the parenthesised command name.
-		if f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:])); len(f) > 0 && f[0] == "Z" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("process %d still runs %v after the timeout: %s", pid, timeout, stat)
-		}
-		time.Sleep(10 * time.Millisecond)
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		return len(f) > 0 && f[0] == "Z"
+	}
+	if !svtest.WaitFor(timeout, gone) {
+		t.Fatalf("process %d still runs %v after the timeout: %s", pid, timeout, stat)
 	}
 }
 

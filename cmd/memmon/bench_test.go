@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/superlance-go/superlance/internal/cli"
+	"github.com/superlance-go/superlance/internal/svtest"
 	"github.com/superlance-go/superlance/rpcclient"
 )
 
@@ -89,14 +91,8 @@ func BenchmarkTickCumulative50x4(b *testing.B) {
 		procs[i] = rpcclient.ProcessInfo{Group: "g", Name: "p" + strconv.Itoa(i), PID: spawnGroup(b, "sleep 1000 & sleep 1000 & sleep 1000 & wait")}
 	}
 	// Let the shells fork their children before measuring.
-	deadline := time.Now().Add(10 * time.Second)
 	for _, p := range procs {
-		for !hasChildren(p.PID, 3) {
-			if time.Now().After(deadline) {
-				b.Fatalf("sh %d did not start its 3 children", p.PID)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		svtest.Eventually(b, 10*time.Second, fmt.Sprintf("sh %d did not start its 3 children", p.PID), func() bool { return hasChildren(p.PID, 3) })
 	}
 	benchTick(b, true, procs)
 }

@@ -2,6 +2,7 @@ package procinfo
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/superlance-go/superlance/internal/svtest"
 )
 
 // spawn starts cmd in its own process group and kills the whole group when
@@ -35,22 +38,17 @@ func spawn(tb testing.TB, name string, args ...string) *exec.Cmd {
 // RSS readings call it; the benchmarks need not wait.
 func settle(tb testing.TB, pid int, comm string) {
 	tb.Helper()
-	deadline := time.Now().Add(10 * time.Second)
 	last := uint64(0)
-	for {
+	svtest.Eventually(tb, 10*time.Second, fmt.Sprintf("process %d (%s) did not settle", pid, comm), func() bool {
 		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
-		if err == nil && strings.TrimSpace(string(b)) == comm {
-			rss := statmRSS(tb, pid)
-			if rss == last {
-				return
-			}
-			last = rss
+		if err != nil || strings.TrimSpace(string(b)) != comm {
+			return false
 		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("process %d (%s) did not settle within 10 s", pid, comm)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		rss := statmRSS(tb, pid)
+		settled := rss == last
+		last = rss
+		return settled
+	})
 }
 
 // spawnTree starts an sh whose n sleep children stay alive, and returns the
@@ -60,17 +58,10 @@ func spawnTree(tb testing.TB, n int) (root int, kids []int) {
 	script := strings.Repeat("sleep 1000 & ", n) + "wait"
 	cmd := spawn(tb, "/bin/sh", "-c", script)
 	root = cmd.Process.Pid
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		kids = childrenOf(tb, root)
-		if len(kids) == n {
-			return root, kids
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("sh %d has %d children after 10 s, want %d", root, len(kids), n)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !svtest.WaitFor(10*time.Second, func() bool { kids = childrenOf(tb, root); return len(kids) == n }) {
+		tb.Fatalf("sh %d has %d children after 10 s, want %d", root, len(kids), n)
 	}
+	return root, kids
 }
 
 // settleTree settles an sh from spawnTree and its sleep children.
@@ -212,13 +203,10 @@ func TestVanishedChild(t *testing.T) {
 	}
 	syscall.Kill(kids[0], syscall.SIGKILL)
 	// sh reaps it; wait until /proc no longer has it.
-	deadline := time.Now().Add(10 * time.Second)
-	for _, err := os.Stat("/proc/" + strconv.Itoa(kids[0])); err == nil; _, err = os.Stat("/proc/" + strconv.Itoa(kids[0])) {
-		if time.Now().After(deadline) {
-			t.Fatalf("child %d still in /proc 10 s after SIGKILL", kids[0])
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	svtest.Eventually(t, 10*time.Second, fmt.Sprintf("child %d still in /proc after SIGKILL", kids[0]), func() bool {
+		_, err := os.Stat("/proc/" + strconv.Itoa(kids[0]))
+		return err != nil
+	})
 	want := statmRSS(t, root) + statmRSS(t, kids[1]) + statmRSS(t, kids[2])
 	if got, ok := tab.TreeRSS(root); !ok || !near(got, want) {
 		t.Errorf("TreeRSS(%d) with one child gone = %d, %v; want about %d, true", root, got, ok, want)
