@@ -15,6 +15,10 @@
 // the length of the payload in characters (Unicode code points), not bytes,
 // so a payload with non-ASCII text is longer than len bytes on the wire.
 // Nothing is written to the listener's stdin until it sends READY again.
+// A header must carry ver and len; one without ver is how a len shorter than
+// its payload shows (the rest of the payload is read as the next header and
+// swallows its leading ver token), and ends the stream with a
+// [*ProtocolError] rather than misreading every later event.
 //
 // A [Listener] speaks that protocol over any io.Reader and io.Writer. Its
 // [Listener.Next] returns an [Event]: the parsed [Header], the payload, and

@@ -23,8 +23,8 @@ func FuzzListener(f *testing.F) {
 		}
 		f.Add(data)
 	}
-	f.Add([]byte("len:3\n\xe2\x82"))
-	f.Add([]byte("len:2\n\xf0\x9d\x84x"))
+	f.Add([]byte("ver:3.0 len:3\n\xe2\x82"))
+	f.Add([]byte("ver:3.0 len:2\n\xf0\x9d\x84x"))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var out bytes.Buffer

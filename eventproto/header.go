@@ -46,7 +46,8 @@ type tokenSpan struct {
 }
 
 // parseHeader parses one header line (without its '\n') as a set of
-// key:value tokens: supervisord does not guarantee their order. It returns
+// key:value tokens: supervisord does not guarantee their order. len and ver
+// must be there: supervisord always sends both. It returns
 // the numbers (Serial, PoolSerial, Len), appends the place of every token to
 // spans, and reports whether both pool and poolserial were there, the two
 // tokens poolserial tracking needs. The string fields are left
@@ -114,6 +115,14 @@ func parseHeader(line string, spans []tokenSpan) (Header, []tokenSpan, bool, err
 	}
 	if seen&seenLen == 0 {
 		return Header{}, spans, false, malformedHeader("missing len", line)
+	}
+	if seen&seenVer == 0 {
+		// supervisord writes ver first in every header. When a len was
+		// smaller than the payload that followed it, the rest of that
+		// payload is read as the start of the next header line and eats
+		// its ver token ("pid:123ver:3.0", or a line of log data): the
+		// stream is out of step and every later event would be misread.
+		return Header{}, spans, false, malformedHeader("missing ver (out of step with supervisord: was the previous event's len shorter than its payload?)", line)
 	}
 	return h, spans, seen&(seenPool|seenPoolSerial) == seenPool|seenPoolSerial, nil
 }

@@ -3,6 +3,7 @@ package eventproto
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"strings"
@@ -186,9 +187,9 @@ func TestProtocolErrors(t *testing.T) {
 		{"invalid poolserial", "poolserial:-1 len:0\n", "malformed header: invalid poolserial", "poolserial:-1 len:0"},
 		{"empty line", "\n", "malformed header: missing len", ""},
 		{"CRLF", "eventname:X len:0\r\n", "malformed header: invalid len", "eventname:X len:0\r"},
-		{"short payload", "eventname:X len:10\nabc", "short payload: got 3 of 10 characters", "eventname:X len:10\nabc"},
-		{"short payload counts characters", "eventname:X len:3\néé", "short payload: got 2 of 3 characters", "eventname:X len:3\néé"},
-		{"EOF right after header", "eventname:X len:1\n", "short payload: got 0 of 1 characters", "eventname:X len:1\n"},
+		{"short payload", "ver:3.0 eventname:X len:10\nabc", "short payload: got 3 of 10 characters", "ver:3.0 eventname:X len:10\nabc"},
+		{"short payload counts characters", "ver:3.0 eventname:X len:3\néé", "short payload: got 2 of 3 characters", "ver:3.0 eventname:X len:3\néé"},
+		{"EOF right after header", "ver:3.0 eventname:X len:1\n", "short payload: got 0 of 1 characters", "ver:3.0 eventname:X len:1\n"},
 		{"EOF mid-header", "ver:3.0 serial:1 len:1", "malformed header: EOF in header line", "ver:3.0 serial:1 len:1"},
 		{"header line too long", long, "malformed header: line too long", long[:200]},
 		{"header line too long without newline", strings.Repeat("x", MaxHeaderLine+10), "malformed header: line too long", strings.Repeat("x", 200)},
@@ -298,7 +299,7 @@ func TestPoolSerialTracking(t *testing.T) {
 			[]string{ev("a", 1, 1), ev("b", 2, 1), ev("a", 3, 2), ev("b", 5, 3)},
 			[]want{{}, {}, {}, {1, false}}},
 		{"no poolserial, no tracking",
-			[]string{"len:0\n", "len:0\n"}, []want{{}, {}}},
+			[]string{"ver:3.0 len:0\n", "ver:3.0 len:0\n"}, []want{{}, {}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -326,11 +327,68 @@ func TestEventIsTick(t *testing.T) {
 }
 
 func TestLongestHeaderAccepted(t *testing.T) {
-	line := "len:1 x:"
+	line := "ver:3.0 len:1 x:"
 	line += strings.Repeat("a", MaxHeaderLine-len(line))
 	l := NewListener(strings.NewReader(line+"\nz"), io.Discard)
 	ev, err := l.Next()
 	if err != nil || ev.Payload != "z" || len(ev.Header.Line) != MaxHeaderLine {
 		t.Errorf("Next = %q, %v; want a %d-byte header accepted", ev.Payload, err, MaxHeaderLine)
+	}
+}
+
+// TestShortLenDesync: a len smaller than the payload that follows leaves
+// the rest of the payload to be read as the next header. That must end the
+// stream with a ProtocolError, not pass a merged header off as an event.
+func TestShortLenDesync(t *testing.T) {
+	state := "processname:cat groupname:cat from_state:STARTING pid:123"
+	tests := []struct {
+		name, first string
+	}{
+		// The tail of the payload is glued to the next header's ver token.
+		{"tail glued to ver", strings.Replace(hdr(1, 1, "PROCESS_STATE_RUNNING", state), "len:57", "len:50", 1)},
+		// Log data with a newline: the rest of its first line is read as a header.
+		{"log data with a newline", strings.Replace(hdr(1, 1, "PROCESS_LOG_STDOUT", "processname:a groupname:a pid:1 channel:stdout\nline one\nline two"), "len:64", "len:52", 1)},
+		// Only a rest made of whole key:value tokens and a trailing space
+		// would pass, as unknown tokens of a complete header: supervisord
+		// payloads do not end in a space, except a log line that does.
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdin := tt.first + hdr(2, 2, "TICK_5", "when:5")
+			l := NewListener(strings.NewReader(stdin), io.Discard)
+			if _, err := l.Next(); err != nil {
+				t.Fatalf("first Next = %v, want the (cut) first event", err)
+			}
+			if err := l.OK(); err != nil {
+				t.Fatal(err)
+			}
+			ev, err := l.Next()
+			var pe *ProtocolError
+			if !errors.As(err, &pe) {
+				t.Fatalf("second Next = %+v, %v; want a *ProtocolError", ev.Header, err)
+			}
+			if !strings.Contains(pe.Msg, "out of step") && !strings.Contains(pe.Msg, "without ':'") {
+				t.Errorf("Msg = %q, want it to say the stream is out of step", pe.Msg)
+			}
+		})
+	}
+}
+
+// TestServeEndsOnDesync: Serve stops with the error instead of going on
+// with misread events.
+func TestServeEndsOnDesync(t *testing.T) {
+	state := "processname:cat groupname:cat from_state:STARTING pid:123"
+	stdin := strings.Replace(hdr(1, 1, "PROCESS_STATE_RUNNING", state), "len:57", "len:53", 1) +
+		hdr(2, 2, "TICK_5", "when:5") + hdr(3, 3, "TICK_5", "when:10")
+	var seen []string
+	err := Serve(t.Context(), NewListener(strings.NewReader(stdin), io.Discard), func(_ context.Context, ev Event) {
+		seen = append(seen, ev.Name())
+	}, ServeOptions{})
+	var pe *ProtocolError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "out of step") {
+		t.Fatalf("Serve = %v, want a ProtocolError saying the stream is out of step", err)
+	}
+	if len(seen) != 1 || seen[0] != "PROCESS_STATE_RUNNING" {
+		t.Errorf("handled %q, want only the first event", seen)
 	}
 }
