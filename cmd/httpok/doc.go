@@ -41,6 +41,8 @@ Options:
 	-g, --gcore COMMAND       core-dump command (default "/usr/bin/gcore -o")
 	-d, --coredir DIR         before restarting a RUNNING process, run the gcore
 	                          command with DIR/NAMESPEC and the pid appended
+	                          (a '/' in the name becomes '_': the file stays
+	                          in DIR)
 	-e, --eager               check on every tick (default)
 	-E, --not-eager           check only while a monitored process (-p, or any
 	                          with -a) is RUNNING; the last of -e/-E wins
@@ -109,7 +111,10 @@ Differences from Python httpok:
     upstream's -t 0 failed every check without a request.
   - https uses SNI and IPv6; certificates are still not verified unless
     --tls-verify or --tls-cacert is given, as upstream.
-  - The gcore command is split into words and run without a shell.
+  - The gcore command is split into words and run without a shell. The core
+    file is always directly inside --coredir: a '/' in the process name
+    becomes '_' and a name of only dots gets a leading '_' (upstream joined
+    the name as a path, so "../x" or "/x" left the directory).
   - A stop or start that cannot reach supervisord is reported and httpok goes
     on; upstream crashed. A failed getAllProcessInfo is logged and the tick
     skipped.

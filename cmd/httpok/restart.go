@@ -161,13 +161,32 @@ func (a *actor) restart(ctx context.Context, p rpcclient.ProcessInfo) {
 	}
 }
 
+// coreFile is the core file's path prefix for a process: <coredir>/<namespec>
+// for every ordinary name, and always a file directly inside coredir. A
+// name is whatever supervisord's config allowed (process_name expands
+// expressions), so a '/' in it, or a name that is "." or "..", could
+// otherwise point gcore anywhere the listener may write: '/' becomes '_',
+// and a name that is only dots gets a '_' in front.
+func coreFile(coredir, namespec string) string {
+	name := strings.Map(func(r rune) rune {
+		if r == '/' || r == 0 {
+			return '_'
+		}
+		return r
+	}, namespec)
+	if strings.Trim(name, ".") == "" {
+		name = "_" + name
+	}
+	return filepath.Join(coredir, name)
+}
+
 // dumpCore runs the gcore command with <coredir>/<namespec> and the pid as
 // two more arguments. No shell is involved: a process name can hold any
 // character supervisord allows, and none of it may reach a shell.
 func (a *actor) dumpCore(ctx context.Context, namespec string, pid int) {
 	ctx, cancel := context.WithTimeout(ctx, gcoreTimeout)
 	defer cancel()
-	args := append(slices.Clone(a.gcore[1:]), filepath.Join(a.coredir, namespec), strconv.Itoa(pid))
+	args := append(slices.Clone(a.gcore[1:]), coreFile(a.coredir, namespec), strconv.Itoa(pid))
 	cmd := exec.CommandContext(ctx, a.gcore[0], args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

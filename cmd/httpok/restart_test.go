@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"path/filepath"
@@ -375,5 +376,47 @@ func TestDumpCoreArguments(t *testing.T) {
 	a.dumpCore(context.Background(), "web", 7)
 	if len(a.lines) != 2 || a.lines[0] != "gcore output for web:\n\n " || !strings.HasPrefix(a.lines[1], "gcore for web failed: ") {
 		t.Errorf("missing gcore: got lines %q, want the empty output line and the failure", a.lines)
+	}
+}
+
+// TestCoreFileStaysInCoreDir: whatever the process name, the core file
+// gcore is told to write is directly inside the core directory.
+func TestCoreFileStaysInCoreDir(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct{ name, want string }{
+		{"web", "web"},
+		{"grp:web", "grp:web"},
+		{"../../etc/cron.d/x", ".._.._etc_cron.d_x"},
+		{"/etc/passwd", "_etc_passwd"},
+		{"grp:a/b", "grp:a_b"},
+		{"..", "_.."},
+		{".", "_."},
+		{"", "_"},
+		{"a\x00b", "a_b"},
+	} {
+		got := coreFile(dir, tt.name)
+		if got != filepath.Join(dir, tt.want) {
+			t.Errorf("coreFile(%q) = %q, want %q", tt.name, got, filepath.Join(dir, tt.want))
+		}
+		if filepath.Dir(got) != dir {
+			t.Errorf("coreFile(%q) = %q, not directly inside %s", tt.name, got, dir)
+		}
+	}
+
+	// Through gcore itself: the argument it gets stays inside the directory.
+	script := filepath.Join(dir, "gcore")
+	argvFile := filepath.Join(dir, "argv")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done > "+argvFile+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cores := filepath.Join(dir, "cores")
+	a := &actor{gcore: []string{script}, coredir: cores, log: log.New(io.Discard, "", 0)}
+	a.dumpCore(context.Background(), "grp:../../x", 42)
+	got, err := os.ReadFile(argvFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := cores + "/grp:.._.._x\n42\n"; string(got) != want {
+		t.Errorf("gcore argv: got %q, want %q", got, want)
 	}
 }
