@@ -1,0 +1,38 @@
+package alertctx
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// MaxTailLines bounds --log-tail; the byte cap applies as well.
+const MaxTailLines = 1000
+
+// TailLines is the value of --log-tail.
+type TailLines int
+
+// UnmarshalText parses a line count from 0 (off) to MaxTailLines.
+func (n *TailLines) UnmarshalText(b []byte) error {
+	v, err := strconv.Atoi(string(b))
+	if err != nil || v < 0 || v > MaxTailLines {
+		return fmt.Errorf("%q is not a number of lines from 0 to %d", b, MaxTailLines)
+	}
+	*n = TailLines(v)
+	return nil
+}
+
+// Flags are the alert options every alerting tool takes, long-only so that
+// they clash with no upstream short option. Embed with `embed:""`.
+type Flags struct {
+	Details bool      `name:"details" help:"Add what supervisord knows about the process to each alert: exit status (signal decoded), run time, spawn error, description, state now, host."`
+	LogTail TailLines `name:"log-tail" placeholder:"N" help:"Add the last N lines of the program's stderr log (stdout when stderr is not logged separately) to each alert, at most 16 KiB."`
+	Flood   Limit     `name:"flood" placeholder:"N/DURATION" help:"Send at most N alerts per program in any window of DURATION (e.g. 3/10m); the rest are counted and summed up in one alert when the window has passed."`
+}
+
+// Context reports whether any context is asked for.
+func (f *Flags) Context() bool { return f.Details || f.LogTail > 0 }
+
+// Request is the Request for a process with these flags.
+func (f *Flags) Request(group, name string, exit bool, pid int) Request {
+	return Request{Group: group, Name: name, Exit: exit, PID: pid, Details: f.Details, TailLines: int(f.LogTail)}
+}
