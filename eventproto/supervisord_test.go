@@ -107,8 +107,8 @@ func TestRealSupervisord(t *testing.T) {
 			{Name: "served", Command: self, Events: "REMOTE_COMMUNICATION", Env: []string{listenerEnv + "=serve"}},
 		},
 	})
-	s.WaitState(t, "raw", rpcclient.Running, 20*time.Second)
-	s.WaitState(t, "served", rpcclient.Running, 20*time.Second)
+	s.WaitState(t, "raw", rpcclient.StateRunning, 20*time.Second)
+	s.WaitState(t, "served", rpcclient.StateRunning, 20*time.Second)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -142,7 +142,7 @@ func TestRealSupervisord(t *testing.T) {
 	// SIGTERM while Serve waits on stdin: it drains and exits 0 at once,
 	// long before supervisord would resort to SIGKILL.
 	out := s.Ctl(t, "stop", "served")
-	info := s.WaitState(t, "served", rpcclient.Stopped, 20*time.Second)
+	info := s.WaitState(t, "served", rpcclient.StateStopped, 20*time.Second)
 	if info.ExitStatus != 0 {
 		t.Errorf("served exit status %d (%s), want 0", info.ExitStatus, out)
 	}

@@ -43,8 +43,11 @@ type Options struct {
 	// (Python's childutils always sends the header, even empty; an empty
 	// header is pointless without auth and a 401 with it, so it is left out.)
 	Username, Password string
-	// HTTPClient replaces the default client (tests). Its transport must
-	// reach the server; for unix:// URLs New builds one that dials the socket.
+	// HTTPClient replaces the default client, e.g. to set a Timeout or
+	// to trace requests. It is not modified. For a unix:// URL its
+	// Transport must be nil or an *http.Transport: New uses a copy of the
+	// client with a clone of that transport that dials the socket, and
+	// refuses any other RoundTripper, which could not reach it.
 	HTTPClient *http.Client
 	// DialTimeout bounds connecting; zero means 5 s.
 	DialTimeout time.Duration
@@ -62,7 +65,8 @@ func New(serverURL string, opts Options) (*Client, error) {
 	var endpoint string
 	var dial func(ctx context.Context, network, addr string) (net.Conn, error)
 
-	if sock, ok := strings.CutPrefix(serverURL, "unix://"); ok {
+	sock, unix := strings.CutPrefix(serverURL, "unix://")
+	if unix {
 		if sock == "" {
 			return nil, fmt.Errorf("server URL %q has no socket path", serverURL)
 		}
@@ -89,20 +93,52 @@ func New(serverURL string, opts Options) (*Client, error) {
 		dial = dialer.DialContext
 	}
 
-	hc := opts.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Transport: &http.Transport{
-			DialContext: dial,
-			// supervisord is local; an HTTP(S)_PROXY meant for the
-			// outside world must not capture these calls.
-			Proxy:               nil,
-			MaxIdleConns:        1,
-			MaxIdleConnsPerHost: 1,
-			IdleConnTimeout:     90 * time.Second,
-			DisableCompression:  true,
-		}}
+	hc, err := httpClient(opts.HTTPClient, dial, unix)
+	if err != nil {
+		return nil, err
 	}
 	return &Client{endpoint: endpoint, hc: hc, user: opts.Username, pass: opts.Password}, nil
+}
+
+func defaultTransport(dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
+	return &http.Transport{
+		DialContext: dial,
+		// supervisord is local; an HTTP(S)_PROXY meant for the
+		// outside world must not capture these calls.
+		Proxy:               nil,
+		MaxIdleConns:        1,
+		MaxIdleConnsPerHost: 1,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}
+}
+
+// httpClient returns the client to use: the default one, or a copy of
+// given whose transport dials the socket when socket is set.
+func httpClient(given *http.Client, dial func(ctx context.Context, network, addr string) (net.Conn, error), socket bool) (*http.Client, error) {
+	if given == nil {
+		return &http.Client{Transport: defaultTransport(dial)}, nil
+	}
+	if !socket {
+		return given, nil
+	}
+	var t *http.Transport
+	switch rt := given.Transport.(type) {
+	case nil:
+		t = defaultTransport(dial)
+	case *http.Transport:
+		t = rt.Clone()
+	default:
+		return nil, fmt.Errorf("Options.HTTPClient: a unix:// URL needs an *http.Transport to dial the socket with, not a %T", rt)
+	}
+	// The request URL names localhost; only the dialer reaches the socket,
+	// so neither a proxy nor TLS may come in between.
+	t.DialContext = dial
+	t.DialTLSContext = nil
+	t.Proxy = nil
+	hc := *given
+	hc.Transport = t
+	return &hc, nil
 }
 
 // FromEnv builds a client from a listener environment (os.Environ() form):
@@ -138,21 +174,14 @@ func (e *StatusError) Error() string {
 	return msg
 }
 
-// Call invokes method with args and decodes the answer into reply (may be nil).
-// A supervisord fault is returned as a *Fault (use errors.As); HTTP errors,
-// non-XML answers and decode failures are transport errors.
+// Call invokes method with args and decodes the answer into reply (may be
+// nil). Errors name the call, e.g. `supervisor.stopProcess "web:app": ...`.
+// A fault answered by supervisord is a *Fault (use errors.As); HTTP errors
+// (a *StatusError), non-XML answers and decode failures are not.
 func (c *Client) Call(ctx context.Context, method string, reply any, args ...any) error {
-	body, err := c.roundTrip(ctx, method, args)
+	resp, err := c.call(ctx, method, args)
 	if err != nil {
-		return fmt.Errorf("%s: %w", callName(method, args), err)
-	}
-	resp := xmlrpc.Response(body)
-	if err := resp.Err(); err != nil {
-		var fe xmlrpc.FaultError
-		if errors.As(err, &fe) {
-			return &Fault{Code: fe.Code, String: fe.String}
-		}
-		return fmt.Errorf("%s: decoding fault: %w", callName(method, args), err)
+		return err
 	}
 	if reply == nil {
 		// Still insist on a well-formed answer: a truncated or foreign
@@ -164,6 +193,23 @@ func (c *Client) Call(ctx context.Context, method string, reply any, args ...any
 		return fmt.Errorf("%s: decoding response: %w", callName(method, args), err)
 	}
 	return nil
+}
+
+// call posts one call and returns an answer that is not a fault.
+func (c *Client) call(ctx context.Context, method string, args []any) (xmlrpc.Response, error) {
+	body, err := c.roundTrip(ctx, method, args)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", callName(method, args), err)
+	}
+	resp := xmlrpc.Response(body)
+	if err := resp.Err(); err != nil {
+		var fe xmlrpc.FaultError
+		if errors.As(err, &fe) {
+			return nil, fmt.Errorf("%s: %w", callName(method, args), &Fault{Code: FaultCode(fe.Code), String: fe.String})
+		}
+		return nil, fmt.Errorf("%s: decoding fault: %w", callName(method, args), err)
+	}
+	return resp, nil
 }
 
 // roundTrip posts one call and returns the answer's XML, cleaned of

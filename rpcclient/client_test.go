@@ -17,27 +17,42 @@ import (
 
 func TestFaultError(t *testing.T) {
 	tests := []struct {
-		code int
+		code rpcclient.FaultCode
 		s    string
 		want string
 	}{
-		{70, "NOT_RUNNING: foo", `<Fault 70: 'NOT_RUNNING: foo'>`},
-		{1, "UNKNOWN_METHOD", `<Fault 1: 'UNKNOWN_METHOD'>`},
-		{20, "NO_FILE: can't find command '/nonexistent/prog'", `<Fault 20: "NO_FILE: can't find command '/nonexistent/prog'">`},
-		{10, `say "hi"`, `<Fault 10: 'say "hi"'>`},
-		{10, `it's "x"`, `<Fault 10: 'it\'s "x"'>`},
-		{10, `back\slash`, `<Fault 10: 'back\\slash'>`},
-		{10, "a\nb\rc\td", `<Fault 10: 'a\nb\rc\td'>`},
-		{10, "esc\x1b[0m bel\a del\x7f nul\x00", `<Fault 10: 'esc\x1b[0m bel\x07 del\x7f nul\x00'>`},
-		{10, "café ✓ 日本", `<Fault 10: 'café ✓ 日本'>`},
-		{10, "nbsp\u00a0 c1\u0085 zwsp\u200b", `<Fault 10: 'nbsp\xa0 c1\x85 zwsp\u200b'>`},
-		{10, "", `<Fault 10: ''>`},
-		{10, "bad\xffbyte", `<Fault 10: 'bad\xffbyte'>`},
+		{rpcclient.FaultNotRunning, "NOT_RUNNING: foo", "supervisor fault 70 NOT_RUNNING: foo"},
+		{rpcclient.FaultUnknownMethod, "UNKNOWN_METHOD", "supervisor fault 1 UNKNOWN_METHOD"},
+		{rpcclient.FaultNoFile, "NO_FILE: can't find command '/nonexistent/prog'", "supervisor fault 20 NO_FILE: can't find command '/nonexistent/prog'"},
+		{rpcclient.FaultBadName, "", "supervisor fault 10"},
 	}
 	for _, tt := range tests {
 		f := &rpcclient.Fault{Code: tt.code, String: tt.s}
 		if got := f.Error(); got != tt.want {
-			t.Errorf("Fault{%d, %q}.Error() = %s, want %s", tt.code, tt.s, got, tt.want)
+			t.Errorf("Fault{%d, %q}.Error() = %q, want %q", tt.code, tt.s, got, tt.want)
+		}
+	}
+}
+
+func TestFaultCodeString(t *testing.T) {
+	tests := []struct {
+		c    rpcclient.FaultCode
+		want string
+	}{
+		{rpcclient.FaultUnknownMethod, "UNKNOWN_METHOD"}, {rpcclient.FaultIncorrectParameters, "INCORRECT_PARAMETERS"},
+		{rpcclient.FaultBadArguments, "BAD_ARGUMENTS"}, {rpcclient.FaultSignatureUnsupported, "SIGNATURE_UNSUPPORTED"},
+		{rpcclient.FaultShutdownState, "SHUTDOWN_STATE"}, {rpcclient.FaultBadName, "BAD_NAME"},
+		{rpcclient.FaultBadSignal, "BAD_SIGNAL"}, {rpcclient.FaultNoFile, "NO_FILE"},
+		{rpcclient.FaultNotExecutable, "NOT_EXECUTABLE"}, {rpcclient.FaultFailed, "FAILED"},
+		{rpcclient.FaultAbnormalTermination, "ABNORMAL_TERMINATION"}, {rpcclient.FaultSpawnError, "SPAWN_ERROR"},
+		{rpcclient.FaultAlreadyStarted, "ALREADY_STARTED"}, {rpcclient.FaultNotRunning, "NOT_RUNNING"},
+		{rpcclient.FaultSuccess, "SUCCESS"}, {rpcclient.FaultAlreadyAdded, "ALREADY_ADDED"},
+		{rpcclient.FaultStillRunning, "STILL_RUNNING"}, {rpcclient.FaultCantReread, "CANT_REREAD"},
+		{rpcclient.FaultCode(5), "FaultCode(5)"},
+	}
+	for _, tt := range tests {
+		if got := tt.c.String(); got != tt.want {
+			t.Errorf("FaultCode(%d).String() = %q, want %q", int(tt.c), got, tt.want)
 		}
 	}
 }
@@ -47,9 +62,9 @@ func TestProcessStateString(t *testing.T) {
 		s    rpcclient.ProcessState
 		want string
 	}{
-		{rpcclient.Stopped, "STOPPED"}, {rpcclient.Starting, "STARTING"}, {rpcclient.Running, "RUNNING"},
-		{rpcclient.Backoff, "BACKOFF"}, {rpcclient.Stopping, "STOPPING"}, {rpcclient.Exited, "EXITED"},
-		{rpcclient.Fatal, "FATAL"}, {rpcclient.Unknown, "UNKNOWN"}, {rpcclient.ProcessState(42), "UNKNOWN"},
+		{rpcclient.StateStopped, "STOPPED"}, {rpcclient.StateStarting, "STARTING"}, {rpcclient.StateRunning, "RUNNING"},
+		{rpcclient.StateBackoff, "BACKOFF"}, {rpcclient.StateStopping, "STOPPING"}, {rpcclient.StateExited, "EXITED"},
+		{rpcclient.StateFatal, "FATAL"}, {rpcclient.StateUnknown, "UNKNOWN"}, {rpcclient.ProcessState(42), "UNKNOWN"},
 	}
 	for _, tt := range tests {
 		if got := tt.s.String(); got != tt.want {
@@ -237,5 +252,62 @@ func TestDeadline(t *testing.T) {
 	// Generous bound: the point is "returns", not how fast.
 	if elapsed > deadline+2*time.Second {
 		t.Errorf("GetState returned after %v, want about %v", elapsed, deadline)
+	}
+}
+
+// countingTransport counts the requests it passes to the default transport.
+type countingTransport struct{ n int }
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n++
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestHTTPClientUnix: a caller's HTTPClient must still reach a unix socket,
+// and is not modified on the way.
+func TestHTTPClientUnix(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join(xmlrpcDir, "getPID.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serveUnix(t, replay(body))
+	own := &http.Transport{MaxIdleConnsPerHost: 3}
+	for _, tt := range []struct {
+		name string
+		hc   *http.Client
+	}{
+		{"own transport", &http.Client{Timeout: time.Minute, Transport: own}},
+		{"nil transport", &http.Client{Timeout: time.Minute}},
+	} {
+		c := newClient(t, srv.URL, rpcclient.Options{HTTPClient: tt.hc})
+		if pid, err := c.GetPID(context.Background()); err != nil || pid != 7526 {
+			t.Errorf("%s: GetPID() = %d, %v; want 7526, nil", tt.name, pid, err)
+		}
+	}
+	if own.DialContext != nil {
+		t.Error("New set DialContext on the caller's transport, want it left alone")
+	}
+
+	_, err = rpcclient.New(srv.URL, rpcclient.Options{HTTPClient: &http.Client{Transport: &countingTransport{}}})
+	if err == nil || !strings.Contains(err.Error(), "*http.Transport") {
+		t.Errorf("New(unix, HTTPClient with a custom RoundTripper) error = %v, want a refusal naming *http.Transport", err)
+	}
+}
+
+// TestHTTPClientHTTP: for an http:// URL the caller's client is used as given.
+func TestHTTPClientHTTP(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join(xmlrpcDir, "getPID.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(replay(body))
+	defer ts.Close()
+	ct := &countingTransport{}
+	c := newClient(t, ts.URL, rpcclient.Options{HTTPClient: &http.Client{Transport: ct}})
+	if pid, err := c.GetPID(context.Background()); err != nil || pid != 7526 {
+		t.Errorf("GetPID() = %d, %v; want 7526, nil", pid, err)
+	}
+	if ct.n != 1 {
+		t.Errorf("the caller's transport saw %d requests, want 1", ct.n)
 	}
 }

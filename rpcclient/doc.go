@@ -14,14 +14,18 @@
 // Every call takes a context; give it a deadline, because supervisord may
 // hold a stopProcess/startProcess answer for stopwaitsecs/startsecs.
 //
-// A fault answered by supervisord comes back as a *Fault, unwrapped, so
-// err.Error() is the text Python superlance puts into its mails, e.g.
-// <Fault 70: 'NOT_RUNNING: web:app'>. Use errors.As to read its Code and
-// compare it with the constants below (BadName, NotRunning, ...).
-// Everything else (connection refused, HTTP 401 or 500, a non-XML answer,
-// an undecodable body) is a transport error that names the method, e.g.
-// `supervisor.stopProcess "web:app": ...`; HTTP status errors are a
-// *StatusError.
+// Errors name the call they come from:
+//
+//	supervisor.stopProcess "web:app": supervisor fault 70 NOT_RUNNING: web:app
+//
+// A fault answered by supervisord is a *Fault: use errors.As to read its
+// Code and compare it with the FaultCode constants (FaultBadName,
+// FaultNotRunning, ...). Everything else (connection refused, HTTP 401 or
+// 500, a non-XML answer, an undecodable body) is a transport error; HTTP
+// status errors are a *StatusError.
+//
+// Process states are ProcessState values (StateRunning, StateFatal, ...),
+// whose String is supervisord's state name.
 //
 // supervisord sends log text with control characters unescaped, which is not
 // legal XML 1.0. The client drops such characters before decoding, so

@@ -11,8 +11,8 @@ import (
 	"github.com/superlance-go/superlance/rpcclient"
 )
 
-// A fault from supervisord is a *Fault: errors.As finds it through any
-// wrapping, and its text is the one Python superlance puts in its mails.
+// A fault from supervisord is a *Fault, wrapped with the call it answered:
+// errors.As finds it and its Code tells what happened.
 func ExampleFault() {
 	// A stand-in for supervisord answering stopProcess of a stopped process.
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -36,10 +36,13 @@ func ExampleFault() {
 
 	err = c.StopProcess(ctx, "web:app", true)
 	var f *rpcclient.Fault
-	if errors.As(err, &f) && f.Code == rpcclient.NotRunning {
-		fmt.Println("already stopped:", err)
+	if errors.As(err, &f) && f.Code == rpcclient.FaultNotRunning {
+		fmt.Println("already stopped:", f.Code)
+		fmt.Println(err)
 	}
-	// Output: already stopped: <Fault 70: 'NOT_RUNNING: web:app'>
+	// Output:
+	// already stopped: NOT_RUNNING
+	// supervisor.stopProcess "web:app": supervisor fault 70 NOT_RUNNING: web:app
 }
 
 // FromEnv reads the URL supervisord gives every listener, plus the

@@ -1,91 +1,78 @@
 package rpcclient
 
-import (
-	"fmt"
-	"strings"
-	"unicode"
-	"unicode/utf8"
-)
+import "fmt"
+
+// FaultCode is a supervisord fault code (supervisor's xmlrpc.Faults). It is
+// also the status of each entry of a group operation's answer, where
+// FaultSuccess means that process was handled.
+type FaultCode int
 
 // Fault codes of supervisor's xmlrpc.Faults.
 const (
-	UnknownMethod        = 1
-	IncorrectParameters  = 2
-	BadArguments         = 3
-	SignatureUnsupported = 4
-	ShutdownState        = 6
-	BadName              = 10
-	BadSignal            = 11
-	NoFile               = 20
-	NotExecutable        = 21
-	Failed               = 30
-	AbnormalTermination  = 40
-	SpawnError           = 50
-	AlreadyStarted       = 60
-	NotRunning           = 70
-	Success              = 80
-	AlreadyAdded         = 90
-	StillRunning         = 91
-	CantReread           = 92
+	FaultUnknownMethod        FaultCode = 1
+	FaultIncorrectParameters  FaultCode = 2
+	FaultBadArguments         FaultCode = 3
+	FaultSignatureUnsupported FaultCode = 4
+	FaultShutdownState        FaultCode = 6
+	FaultBadName              FaultCode = 10
+	FaultBadSignal            FaultCode = 11
+	FaultNoFile               FaultCode = 20
+	FaultNotExecutable        FaultCode = 21
+	FaultFailed               FaultCode = 30
+	FaultAbnormalTermination  FaultCode = 40
+	FaultSpawnError           FaultCode = 50
+	FaultAlreadyStarted       FaultCode = 60
+	FaultNotRunning           FaultCode = 70
+	FaultSuccess              FaultCode = 80
+	FaultAlreadyAdded         FaultCode = 90
+	FaultStillRunning         FaultCode = 91
+	FaultCantReread           FaultCode = 92
 )
 
-// Fault is an XML-RPC fault answered by supervisord. String is supervisord's
-// faultString: the fault name, optionally followed by ": " and a detail,
-// e.g. "NOT_RUNNING: web:app".
+var faultNames = map[FaultCode]string{
+	FaultUnknownMethod:        "UNKNOWN_METHOD",
+	FaultIncorrectParameters:  "INCORRECT_PARAMETERS",
+	FaultBadArguments:         "BAD_ARGUMENTS",
+	FaultSignatureUnsupported: "SIGNATURE_UNSUPPORTED",
+	FaultShutdownState:        "SHUTDOWN_STATE",
+	FaultBadName:              "BAD_NAME",
+	FaultBadSignal:            "BAD_SIGNAL",
+	FaultNoFile:               "NO_FILE",
+	FaultNotExecutable:        "NOT_EXECUTABLE",
+	FaultFailed:               "FAILED",
+	FaultAbnormalTermination:  "ABNORMAL_TERMINATION",
+	FaultSpawnError:           "SPAWN_ERROR",
+	FaultAlreadyStarted:       "ALREADY_STARTED",
+	FaultNotRunning:           "NOT_RUNNING",
+	FaultSuccess:              "SUCCESS",
+	FaultAlreadyAdded:         "ALREADY_ADDED",
+	FaultStillRunning:         "STILL_RUNNING",
+	FaultCantReread:           "CANT_REREAD",
+}
+
+// String returns supervisord's name of the code, e.g. "NOT_RUNNING", or
+// "FaultCode(N)" for a code supervisord does not define.
+func (c FaultCode) String() string {
+	if name, ok := faultNames[c]; ok {
+		return name
+	}
+	return fmt.Sprintf("FaultCode(%d)", int(c))
+}
+
+// Fault is an XML-RPC fault answered by supervisord. Methods return it
+// wrapped with the call's context; use errors.As to get at it.
 type Fault struct {
-	Code   int
+	Code FaultCode
+	// String is supervisord's faultString: the fault name, optionally
+	// followed by ": " and a detail, e.g. "NOT_RUNNING: web:app".
 	String string
 }
 
-// Error renders the fault as Python superlance shows it in its mails,
-// e.g. <Fault 70: 'NOT_RUNNING: foo'>.
+// Error returns "supervisor fault 70 NOT_RUNNING: web:app": the code, then
+// supervisord's text.
 func (f *Fault) Error() string {
-	return fmt.Sprintf("<Fault %d: %s>", f.Code, pyRepr(f.String))
-}
-
-// pyRepr quotes s the way Python 3's repr() quotes a str, because mail texts
-// must read exactly like the ones Python superlance sends.
-func pyRepr(s string) string {
-	quote := byte('\'')
-	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
-		quote = '"'
+	if f.String == "" {
+		return fmt.Sprintf("supervisor fault %d", int(f.Code))
 	}
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte(quote)
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			// A Python str cannot hold a stray byte; show it as its value.
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-			i++
-			continue
-		}
-		i += size
-		switch {
-		case r == '\\' || r == rune(quote):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x80 && (r < 0x20 || r == 0x7f):
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r < 0x80 || unicode.IsPrint(r):
-			// unicode.IsPrint matches Python's str.isprintable: letters,
-			// marks, numbers, punctuation, symbols and the ASCII space.
-			b.WriteRune(r)
-		case r <= 0xff:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r <= 0xffff:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			fmt.Fprintf(&b, `\U%08x`, r)
-		}
-	}
-	b.WriteByte(quote)
-	return b.String()
+	return fmt.Sprintf("supervisor fault %d %s", int(f.Code), f.String)
 }

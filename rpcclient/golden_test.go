@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -48,10 +49,12 @@ func TestGoldenResponses(t *testing.T) {
 	info := func(name string) func(*rpcclient.Client) (any, error) {
 		return func(c *rpcclient.Client) (any, error) { return c.GetProcessInfo(ctx, name) }
 	}
-	fault := func(code int, s string) *rpcclient.Fault { return &rpcclient.Fault{Code: code, String: s} }
+	fault := func(code rpcclient.FaultCode, s string) *rpcclient.Fault {
+		return &rpcclient.Fault{Code: code, String: s}
+	}
 	workers := []rpcclient.ProcessResult{
-		{Name: "worker_00", Group: "worker", Status: rpcclient.Success, Description: "OK"},
-		{Name: "worker_01", Group: "worker", Status: rpcclient.Success, Description: "OK"},
+		{Name: "worker_00", Group: "worker", Status: rpcclient.FaultSuccess, Description: "OK"},
+		{Name: "worker_01", Group: "worker", Status: rpcclient.FaultSuccess, Description: "OK"},
 	}
 	procInfo := func(name, group string, start, stop int64, state rpcclient.ProcessState, spawnErr string, exit, pid int, desc string) rpcclient.ProcessInfo {
 		log := "/tmp/svtest/logs/" + name
@@ -110,35 +113,35 @@ func TestGoldenResponses(t *testing.T) {
 			}
 			return got, err
 		}, []brief{
-			{"comm", rpcclient.Running, 0, 10179},
-			{"crasher", rpcclient.Exited, 3, 0},
-			{"dump", rpcclient.Running, 0, 7569},
-			{"logger", rpcclient.Running, 0, 10588},
-			{"missing", rpcclient.Stopped, 0, 0},
-			{"okexit", rpcclient.Exited, 0, 0},
-			{"quick", rpcclient.Fatal, 0, 0},
-			{"sleeper", rpcclient.Running, 0, 12303},
-			{"web:app", rpcclient.Stopped, 0, 0},
-			{"worker:worker_00", rpcclient.Stopped, -1, 0},
-			{"worker:worker_01", rpcclient.Stopped, -1, 0},
+			{"comm", rpcclient.StateRunning, 0, 10179},
+			{"crasher", rpcclient.StateExited, 3, 0},
+			{"dump", rpcclient.StateRunning, 0, 7569},
+			{"logger", rpcclient.StateRunning, 0, 10588},
+			{"missing", rpcclient.StateStopped, 0, 0},
+			{"okexit", rpcclient.StateExited, 0, 0},
+			{"quick", rpcclient.StateFatal, 0, 0},
+			{"sleeper", rpcclient.StateRunning, 0, 12303},
+			{"web:app", rpcclient.StateStopped, 0, 0},
+			{"worker:worker_00", rpcclient.StateStopped, -1, 0},
+			{"worker:worker_01", rpcclient.StateStopped, -1, 0},
 		}, nil},
 		{"getIdentification.xml", func(c *rpcclient.Client) (any, error) { return c.GetIdentification(ctx) }, "supervisor", nil},
 		{"getPID.xml", func(c *rpcclient.Client) (any, error) { return c.GetPID(ctx) }, 7526, nil},
 		{"getProcessInfo-exited-expected.xml", info("okexit"),
-			procInfo("okexit", "okexit", 1795278031, 1795278033, rpcclient.Exited, "", 0, 0, "Nov 21 04:20 PM"), nil},
+			procInfo("okexit", "okexit", 1795278031, 1795278033, rpcclient.StateExited, "", 0, 0, "Nov 21 04:20 PM"), nil},
 		{"getProcessInfo-exited-unexpected.xml", info("crasher"),
-			procInfo("crasher", "crasher", 1795278023, 1795278025, rpcclient.Exited, "Bad exit code 3", 3, 0, "Nov 21 04:20 PM"), nil},
+			procInfo("crasher", "crasher", 1795278023, 1795278025, rpcclient.StateExited, "Bad exit code 3", 3, 0, "Nov 21 04:20 PM"), nil},
 		{"getProcessInfo-fatal.xml", info("quick"),
-			procInfo("quick", "quick", 1795278042, 1795278042, rpcclient.Fatal, "Exited too quickly (process log may have details)", 0, 0,
+			procInfo("quick", "quick", 1795278042, 1795278042, rpcclient.StateFatal, "Exited too quickly (process log may have details)", 0, 0,
 				"Exited too quickly (process log may have details)"), nil},
 		{"getProcessInfo-grouped.xml", info("worker:worker_00"),
-			procInfo("worker_00", "worker", 1795278055, 0, rpcclient.Running, "", 0, 9818, "pid 9818, uptime 0:00:53"), nil},
+			procInfo("worker_00", "worker", 1795278055, 0, rpcclient.StateRunning, "", 0, 9818, "pid 9818, uptime 0:00:53"), nil},
 		{"getProcessInfo-notstarted.xml", info("missing"),
-			procInfo("missing", "missing", 0, 0, rpcclient.Stopped, "", 0, 0, "Not started"), nil},
+			procInfo("missing", "missing", 0, 0, rpcclient.StateStopped, "", 0, 0, "Not started"), nil},
 		{"getProcessInfo-running.xml", info("sleeper"),
-			procInfo("sleeper", "sleeper", 1795278049, 1795278048, rpcclient.Running, "", 0, 9719, "pid 9719, uptime 0:00:59"), nil},
+			procInfo("sleeper", "sleeper", 1795278049, 1795278048, rpcclient.StateRunning, "", 0, 9719, "pid 9719, uptime 0:00:59"), nil},
 		{"getProcessInfo-stopped-grouped.xml", info("web:app"),
-			procInfo("app", "web", 0, 0, rpcclient.Stopped, "", 0, 0, "Not started"), nil},
+			procInfo("app", "web", 0, 0, rpcclient.StateStopped, "", 0, 0, "Not started"), nil},
 		{"getState.xml", func(c *rpcclient.Client) (any, error) { return c.GetState(ctx) }, rpcclient.State{Code: 1, Name: "RUNNING"}, nil},
 		{"getSupervisorVersion.xml", func(c *rpcclient.Client) (any, error) { return c.GetSupervisorVersion(ctx) }, "4.2.5", nil},
 		{"multicall.xml", func(c *rpcclient.Client) (any, error) {
@@ -175,7 +178,9 @@ func TestGoldenResponses(t *testing.T) {
 		{"stopProcess.xml", func(c *rpcclient.Client) (any, error) {
 			return nil, c.StopProcess(ctx, "sleeper", true)
 		}, nil, nil},
-		{"stopProcessGroup-partial.xml", resultsCall("supervisor.stopProcessGroup", "worker", true), workers, nil},
+		{"stopProcessGroup-partial.xml", func(c *rpcclient.Client) (any, error) {
+			return c.StopProcessGroup(ctx, "worker", true)
+		}, workers, nil},
 		{"tailProcessStderrLog.xml", func(c *rpcclient.Client) (any, error) {
 			return c.TailProcessStderrLog(ctx, "logger", 0, 100)
 		}, rpcclient.LogTail{Bytes: "oops on stderr\n", Offset: 15}, nil},
@@ -247,8 +252,60 @@ func TestGroupActionFailure(t *testing.T) {
 	c := newClient(t, srv.URL, rpcclient.Options{})
 	err := c.StopProcess(context.Background(), "worker:*", true)
 	var f *rpcclient.Fault
-	if !errors.As(err, &f) || f.Code != rpcclient.NotRunning || f.String != "NOT_RUNNING: worker:worker_01" {
+	if !errors.As(err, &f) || f.Code != rpcclient.FaultNotRunning || f.String != "NOT_RUNNING: worker:worker_01" {
 		t.Errorf("StopProcess(worker:*) = %v, want fault 70 for worker_01", err)
+	}
+	if want := `supervisor.stopProcess "worker:*": supervisor fault 70 NOT_RUNNING: worker:worker_01`; err == nil || err.Error() != want {
+		t.Errorf("StopProcess(worker:*) error = %v, want %s", err, want)
+	}
+
+	res, err := c.StopProcessGroup(context.Background(), "worker", true)
+	if err != nil {
+		t.Fatalf("StopProcessGroup: %v", err)
+	}
+	var got []string
+	for _, r := range res {
+		got = append(got, fmt.Sprintf("%s=%v", r.Namespec(), r.Err()))
+	}
+	want := []string{"worker:worker_00=<nil>", "worker:worker_01=supervisor fault 70 NOT_RUNNING: worker:worker_01"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("StopProcessGroup results = %q, want %q", got, want)
+	}
+}
+
+// TestFaultWrapped: a fault comes back wrapped with the call it answered,
+// and errors.As finds it.
+func TestFaultWrapped(t *testing.T) {
+	tests := []struct {
+		file string
+		call func(*rpcclient.Client) error
+		want string
+	}{
+		{"fault-stopProcess-NOT_RUNNING.xml", func(c *rpcclient.Client) error {
+			return c.StopProcess(context.Background(), "okexit", true)
+		}, `supervisor.stopProcess "okexit": supervisor fault 70 NOT_RUNNING: okexit`},
+		{"fault-UNKNOWN_METHOD.xml", func(c *rpcclient.Client) error {
+			return c.Call(context.Background(), "supervisor.noSuchMethod", nil)
+		}, `supervisor.noSuchMethod: supervisor fault 1 UNKNOWN_METHOD`},
+		{"fault-getProcessInfo-BAD_NAME.xml", func(c *rpcclient.Client) error {
+			_, err := c.GetProcessInfo(context.Background(), "nosuch")
+			return err
+		}, `supervisor.getProcessInfo "nosuch": supervisor fault 10 BAD_NAME: nosuch`},
+	}
+	for _, tt := range tests {
+		body, err := os.ReadFile(filepath.Join(xmlrpcDir, tt.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := serveUnix(t, replay(body))
+		err = tt.call(newClient(t, srv.URL, rpcclient.Options{}))
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("%s: error = %v, want %s", tt.file, err, tt.want)
+		}
+		var f *rpcclient.Fault
+		if !errors.As(err, &f) {
+			t.Errorf("%s: errors.As(%v, *Fault) = false", tt.file, err)
+		}
 	}
 }
 
@@ -274,7 +331,7 @@ func TestCapturedHTTPResponses(t *testing.T) {
 		file        string
 		call        func(*rpcclient.Client) (any, error)
 		want        any
-		wantFault   int
+		wantFault   rpcclient.FaultCode
 		wantStatus  int      // a *StatusError with this code
 		wantErrText []string // substrings of the error
 	}{
@@ -282,7 +339,7 @@ func TestCapturedHTTPResponses(t *testing.T) {
 			want: rpcclient.State{Code: 1, Name: "RUNNING"}},
 		{file: "fault-startProcess-BAD_NAME.response.http", call: func(c *rpcclient.Client) (any, error) {
 			return nil, c.StartProcess(ctx, "nosuch", true)
-		}, wantFault: rpcclient.BadName},
+		}, wantFault: rpcclient.FaultBadName},
 		{file: "readProcessStdoutLog-control-chars.response.http", call: func(c *rpcclient.Client) (any, error) {
 			return c.ReadProcessStdoutLog(ctx, "ansi", 0, 0)
 		}, want: "[31mred[0m bell done\n"},

@@ -22,9 +22,10 @@ func (c *Client) GetProcessInfo(ctx context.Context, name string) (ProcessInfo, 
 }
 
 // StartProcess starts name. With wait, supervisord answers only once the
-// process is RUNNING (after startsecs), or with a SpawnError or
-// AbnormalTermination fault. For a group spec ("group:*") the first
-// process that failed is returned as a *Fault with its status code.
+// process is RUNNING (after startsecs), or with a FaultSpawnError or
+// FaultAbnormalTermination fault. For a group spec ("group:*") the error
+// is the fault of the first process that could not be started; use
+// StartProcessGroup for every process's result.
 func (c *Client) StartProcess(ctx context.Context, name string, wait bool) error {
 	return c.callAction(ctx, "supervisor.startProcess", name, wait)
 }
@@ -41,12 +42,33 @@ func (c *Client) SignalProcess(ctx context.Context, name, signal string) error {
 	return c.callAction(ctx, "supervisor.signalProcess", name, signal)
 }
 
+// StartProcessGroup starts every process of group, waiting for each as
+// StartProcess does. The results come in the order the processes finished
+// starting; a process that was already running is not listed, one that
+// failed is listed with its fault (see ProcessResult.Err).
+func (c *Client) StartProcessGroup(ctx context.Context, group string, wait bool) ([]ProcessResult, error) {
+	var res []ProcessResult
+	err := c.Call(ctx, "supervisor.startProcessGroup", &res, group, wait)
+	return res, err
+}
+
+// StopProcessGroup stops every process of group, as StartProcessGroup.
+func (c *Client) StopProcessGroup(ctx context.Context, group string, wait bool) ([]ProcessResult, error) {
+	var res []ProcessResult
+	err := c.Call(ctx, "supervisor.stopProcessGroup", &res, group, wait)
+	return res, err
+}
+
 // callAction calls a method that answers true for one process and an array
 // of ProcessResult for a group spec.
 func (c *Client) callAction(ctx context.Context, method, name string, arg any) error {
-	var reply any
-	if err := c.Call(ctx, method, &reply, name, arg); err != nil {
+	resp, err := c.call(ctx, method, []any{name, arg})
+	if err != nil {
 		return err
+	}
+	var reply any
+	if err := resp.Unmarshal(&reply); err != nil {
+		return fmt.Errorf("%s %q: decoding response: %w", method, name, err)
 	}
 	switch v := reply.(type) {
 	case bool:
@@ -55,14 +77,14 @@ func (c *Client) callAction(ctx context.Context, method, name string, arg any) e
 		}
 		return nil
 	case []any:
-		for _, r := range v {
-			m, _ := r.(map[string]any)
-			status, _ := m["status"].(int64)
-			if status == Success {
-				continue
+		var results []ProcessResult
+		if err := resp.Unmarshal(&results); err != nil {
+			return fmt.Errorf("%s %q: decoding group results: %w", method, name, err)
+		}
+		for _, r := range results {
+			if err := r.Err(); err != nil {
+				return fmt.Errorf("%s %q: %w", method, name, err)
 			}
-			desc, _ := m["description"].(string)
-			return &Fault{Code: int(status), String: desc}
 		}
 		return nil
 	}

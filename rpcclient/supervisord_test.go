@@ -3,6 +3,8 @@ package rpcclient_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,8 +25,10 @@ func TestRealSupervisord(t *testing.T) {
 			{Name: "app", Command: prog + " sleep"},
 			{Name: "stopped", Command: prog + " sleep", Extra: []string{"autostart=false"}},
 			{Name: "ansi", Command: prog + ` sleep -stdout '\x1b[31mred\x1b[0m\a\n' -stderr 'oops\n'`},
+			{Name: "good", Command: prog + " sleep", Extra: []string{"autostart=false"}},
+			{Name: "nofile", Command: "/nonexistent/prog", Extra: []string{"autostart=false"}},
 		},
-		Groups: map[string][]string{"web": {"app"}},
+		Groups: map[string][]string{"web": {"app"}, "mixed": {"good", "nofile"}},
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -49,9 +53,9 @@ func TestRealSupervisord(t *testing.T) {
 		}
 	})
 
-	s.WaitState(t, "sleeper", rpcclient.Running, 10*time.Second)
-	s.WaitState(t, "web:app", rpcclient.Running, 10*time.Second)
-	s.WaitState(t, "ansi", rpcclient.Running, 10*time.Second)
+	s.WaitState(t, "sleeper", rpcclient.StateRunning, 10*time.Second)
+	s.WaitState(t, "web:app", rpcclient.StateRunning, 10*time.Second)
+	s.WaitState(t, "ansi", rpcclient.StateRunning, 10*time.Second)
 
 	t.Run("process info", func(t *testing.T) {
 		infos, err := c.GetAllProcessInfo(ctx)
@@ -62,7 +66,7 @@ func TestRealSupervisord(t *testing.T) {
 		for _, p := range infos {
 			got = append(got, p.Namespec()+"="+p.State.String())
 		}
-		want := "ansi=RUNNING sleeper=RUNNING stopped=STOPPED web:app=RUNNING"
+		want := "ansi=RUNNING mixed:good=STOPPED mixed:nofile=STOPPED sleeper=RUNNING stopped=STOPPED web:app=RUNNING"
 		if strings.Join(got, " ") != want {
 			t.Errorf("GetAllProcessInfo() = %v, want %s", got, want)
 		}
@@ -84,7 +88,7 @@ func TestRealSupervisord(t *testing.T) {
 		if err := c.StopProcess(ctx, "sleeper", true); err != nil {
 			t.Fatalf("StopProcess: %v", err)
 		}
-		if info, _ := c.GetProcessInfo(ctx, "sleeper"); info.State != rpcclient.Stopped {
+		if info, _ := c.GetProcessInfo(ctx, "sleeper"); info.State != rpcclient.StateStopped {
 			t.Errorf("after StopProcess(wait): state %v, want STOPPED", info.State)
 		}
 		if err := c.StartProcess(ctx, "sleeper", true); err != nil {
@@ -94,7 +98,7 @@ func TestRealSupervisord(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if after.State != rpcclient.Running || after.PID == before.PID || after.PID <= 0 {
+		if after.State != rpcclient.StateRunning || after.PID == before.PID || after.PID <= 0 {
 			t.Errorf("after StartProcess(wait): state %v pid %d, want RUNNING with a pid other than %d", after.State, after.PID, before.PID)
 		}
 	})
@@ -103,14 +107,14 @@ func TestRealSupervisord(t *testing.T) {
 		tests := []struct {
 			name string
 			call func() error
-			code int
+			code rpcclient.FaultCode
 			text string
 		}{
-			{"bad name", func() error { _, err := c.GetProcessInfo(ctx, "nosuch"); return err }, rpcclient.BadName, "BAD_NAME: nosuch"},
-			{"not running", func() error { return c.StopProcess(ctx, "stopped", true) }, rpcclient.NotRunning, "NOT_RUNNING: stopped"},
-			{"already started", func() error { return c.StartProcess(ctx, "web:app", true) }, rpcclient.AlreadyStarted, "ALREADY_STARTED: web:app"},
-			{"bad signal", func() error { return c.SignalProcess(ctx, "web:app", "BOGUS") }, rpcclient.BadSignal, "BAD_SIGNAL: BOGUS"},
-			{"signal not running", func() error { return c.SignalProcess(ctx, "stopped", "HUP") }, rpcclient.NotRunning, "NOT_RUNNING: stopped"},
+			{"bad name", func() error { _, err := c.GetProcessInfo(ctx, "nosuch"); return err }, rpcclient.FaultBadName, "BAD_NAME: nosuch"},
+			{"not running", func() error { return c.StopProcess(ctx, "stopped", true) }, rpcclient.FaultNotRunning, "NOT_RUNNING: stopped"},
+			{"already started", func() error { return c.StartProcess(ctx, "web:app", true) }, rpcclient.FaultAlreadyStarted, "ALREADY_STARTED: web:app"},
+			{"bad signal", func() error { return c.SignalProcess(ctx, "web:app", "BOGUS") }, rpcclient.FaultBadSignal, "BAD_SIGNAL: BOGUS"},
+			{"signal not running", func() error { return c.SignalProcess(ctx, "stopped", "HUP") }, rpcclient.FaultNotRunning, "NOT_RUNNING: stopped"},
 		}
 		for _, tt := range tests {
 			err := tt.call()
@@ -162,8 +166,44 @@ func TestRealSupervisord(t *testing.T) {
 		if err != nil || tail != (rpcclient.LogTail{Bytes: "oops\n", Offset: 5}) {
 			t.Errorf("TailProcessStderrLog = %+v, %v", tail, err)
 		}
-		if _, err := c.ReadProcessStdoutLog(ctx, "ansi", -1, 5); !isFault(err, rpcclient.BadArguments) {
+		if _, err := c.ReadProcessStdoutLog(ctx, "ansi", -1, 5); !isFault(err, rpcclient.FaultBadArguments) {
 			t.Errorf("ReadProcessStdoutLog(-1, 5) error = %v, want BAD_ARGUMENTS", err)
+		}
+	})
+
+	t.Run("groups", func(t *testing.T) {
+		results := func(res []rpcclient.ProcessResult) string {
+			var parts []string
+			for _, r := range res {
+				parts = append(parts, fmt.Sprintf("%s=%v %s", r.Namespec(), r.Status, r.Description))
+			}
+			// supervisord lists the processes as they finish.
+			slices.Sort(parts)
+			return strings.Join(parts, ", ")
+		}
+		res, err := c.StartProcessGroup(ctx, "mixed", true)
+		want := "mixed:good=SUCCESS OK, mixed:nofile=NO_FILE NO_FILE: can't find command '/nonexistent/prog'"
+		if err != nil || results(res) != want {
+			t.Errorf("StartProcessGroup(mixed) = %s, %v; want %s", results(res), err, want)
+		}
+		// A group spec: only nofile still needs starting, and its fault
+		// is the error.
+		err = c.StartProcess(ctx, "mixed:*", true)
+		if want := `supervisor.startProcess "mixed:*": supervisor fault 20 NO_FILE: can't find command '/nonexistent/prog'`; err == nil || err.Error() != want {
+			t.Errorf("StartProcess(mixed:*) error = %v, want %s", err, want)
+		}
+		if !isFault(err, rpcclient.FaultNoFile) {
+			t.Errorf("StartProcess(mixed:*) error %v is not a NO_FILE fault", err)
+		}
+		res, err = c.StopProcessGroup(ctx, "mixed", true)
+		if want := "mixed:good=SUCCESS OK"; err != nil || results(res) != want {
+			t.Errorf("StopProcessGroup(mixed) = %s, %v; want %s", results(res), err, want)
+		}
+		if info, _ := c.GetProcessInfo(ctx, "mixed:good"); info.State != rpcclient.StateStopped {
+			t.Errorf("after StopProcessGroup(wait): mixed:good is %v, want STOPPED", info.State)
+		}
+		if _, err := c.StopProcessGroup(ctx, "nosuch", true); !isFault(err, rpcclient.FaultBadName) {
+			t.Errorf("StopProcessGroup(nosuch) error = %v, want BAD_NAME", err)
 		}
 	})
 
@@ -184,7 +224,7 @@ func TestRealSupervisord(t *testing.T) {
 	})
 }
 
-func isFault(err error, code int) bool {
+func isFault(err error, code rpcclient.FaultCode) bool {
 	var f *rpcclient.Fault
 	return errors.As(err, &f) && f.Code == code
 }

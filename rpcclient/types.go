@@ -5,33 +5,33 @@ type ProcessState int
 
 // Process states (supervisor states.ProcessStates).
 const (
-	Stopped  ProcessState = 0
-	Starting ProcessState = 10
-	Running  ProcessState = 20
-	Backoff  ProcessState = 30
-	Stopping ProcessState = 40
-	Exited   ProcessState = 100
-	Fatal    ProcessState = 200
-	Unknown  ProcessState = 1000
+	StateStopped  ProcessState = 0
+	StateStarting ProcessState = 10
+	StateRunning  ProcessState = 20
+	StateBackoff  ProcessState = 30
+	StateStopping ProcessState = 40
+	StateExited   ProcessState = 100
+	StateFatal    ProcessState = 200
+	StateUnknown  ProcessState = 1000
 )
 
 // String returns the state name, e.g. "RUNNING"; codes supervisord does not
 // define read "UNKNOWN".
 func (s ProcessState) String() string {
 	switch s {
-	case Stopped:
+	case StateStopped:
 		return "STOPPED"
-	case Starting:
+	case StateStarting:
 		return "STARTING"
-	case Running:
+	case StateRunning:
 		return "RUNNING"
-	case Backoff:
+	case StateBackoff:
 		return "BACKOFF"
-	case Stopping:
+	case StateStopping:
 		return "STOPPING"
-	case Exited:
+	case StateExited:
 		return "EXITED"
-	case Fatal:
+	case StateFatal:
 		return "FATAL"
 	}
 	return "UNKNOWN"
@@ -58,11 +58,13 @@ type ProcessInfo struct {
 }
 
 // Namespec is name when group == name, else group:name.
-func (p ProcessInfo) Namespec() string {
-	if p.Group == p.Name {
-		return p.Name
+func (p ProcessInfo) Namespec() string { return namespec(p.Group, p.Name) }
+
+func namespec(group, name string) string {
+	if group == name {
+		return name
 	}
-	return p.Group + ":" + p.Name
+	return group + ":" + name
 }
 
 // State is supervisord's own state (getState): 1 RUNNING, 0 RESTARTING,
@@ -82,10 +84,25 @@ type LogTail struct {
 }
 
 // ProcessResult is one entry of the array that group operations
-// (startProcess "group:*", stopProcessGroup, ...) answer.
+// (StartProcessGroup, StopProcessGroup, and StartProcess etc. with a
+// "group:*" spec) answer. Only the processes that needed the action are
+// listed.
 type ProcessResult struct {
-	Name        string `xmlrpc:"name"`
-	Group       string `xmlrpc:"group"`
-	Status      int    `xmlrpc:"status"`
+	Name  string `xmlrpc:"name"`
+	Group string `xmlrpc:"group"`
+	// Status is FaultSuccess, or the fault that process met.
+	Status FaultCode `xmlrpc:"status"`
+	// Description is "OK", or the fault's text, e.g. "NOT_RUNNING: worker:worker_01".
 	Description string `xmlrpc:"description"`
+}
+
+// Namespec is name when group == name, else group:name.
+func (r ProcessResult) Namespec() string { return namespec(r.Group, r.Name) }
+
+// Err returns nil when the process was handled, else its *Fault.
+func (r ProcessResult) Err() error {
+	if r.Status == FaultSuccess {
+		return nil
+	}
+	return &Fault{Code: r.Status, String: r.Description}
 }

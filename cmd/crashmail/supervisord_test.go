@@ -35,9 +35,9 @@ func TestUnderSupervisord(t *testing.T) {
 			Events:  "PROCESS_STATE_EXITED",
 		}},
 	})
-	pid := sv.WaitState(t, "crasher", rpcclient.Running, 10*time.Second).PID
+	pid := sv.WaitState(t, "crasher", rpcclient.StateRunning, 10*time.Second).PID
 	for _, name := range []string{"crasher", "clean", "other"} {
-		sv.WaitState(t, name, rpcclient.Exited, 10*time.Second)
+		sv.WaitState(t, name, rpcclient.StateExited, 10*time.Second)
 	}
 	sv.Ctl(t, "start", "last")
 	mails := sink.WaitMails(t, 2, 20*time.Second)

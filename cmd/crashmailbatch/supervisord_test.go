@@ -118,7 +118,7 @@ func TestHundredCrashesUnderDefaultBuffer(t *testing.T) {
 			b, err := os.ReadFile(filepath.Join(dir, name+".count"))
 			return err == nil && strings.TrimSpace(string(b)) == strconv.Itoa(crashes+1)
 		})
-		sv.WaitState(t, name, rpcclient.Exited, 10*time.Second)
+		sv.WaitState(t, name, rpcclient.StateExited, 10*time.Second)
 	}
 	discarded := func() int {
 		return strings.Count(sv.Log(t), "pool crashmailbatch event buffer overflowed, discarding event")

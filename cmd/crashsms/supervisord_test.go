@@ -25,7 +25,7 @@ func TestUnderSupervisord(t *testing.T) {
 			Events:  "PROCESS_STATE,TICK_5",
 		}},
 	})
-	pid := sv.WaitState(t, "crasher", rpcclient.Running, 10*time.Second).PID
+	pid := sv.WaitState(t, "crasher", rpcclient.StateRunning, 10*time.Second).PID
 	m := sink.WaitMails(t, 1, 30*time.Second)[0]
 	if _, ok := m.Msg.Header["Subject"]; ok {
 		t.Errorf("Subject: got %q, want no Subject header", m.Msg.Header.Get("Subject"))

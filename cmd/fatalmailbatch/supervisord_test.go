@@ -32,7 +32,7 @@ func TestUnderSupervisord(t *testing.T) {
 			Events: "PROCESS_STATE,TICK_5",
 		}},
 	})
-	sv.WaitState(t, "broken", rpcclient.Fatal, 20*time.Second)
+	sv.WaitState(t, "broken", rpcclient.StateFatal, 20*time.Second)
 	m := srv.WaitMails(t, 1, 30*time.Second)[0]
 	if got, want := m.Msg.Header.Get("Subject"), "Fatal start alert from supervisord"; got != want {
 		t.Errorf("Subject: got %q, want %q", got, want)

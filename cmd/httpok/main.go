@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/superlance-go/superlance/internal/cli"
+	"github.com/superlance-go/superlance/internal/superlance"
 	"github.com/superlance-go/superlance/notify"
 	"github.com/superlance-go/superlance/rpcclient"
 )
@@ -93,7 +94,7 @@ func (h *httpok) tick(ctx context.Context) {
 		procs, err := h.sv.GetAllProcessInfo(ictx)
 		cancel()
 		if err != nil {
-			h.log.Printf("getAllProcessInfo: %v; skipping this check", err)
+			h.log.Printf("getAllProcessInfo: %s; skipping this check", superlance.ErrorText(err))
 			return
 		}
 		if !monitoredRunning(procs, cfg.programs, cfg.any, h.self) {

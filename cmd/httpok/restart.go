@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/superlance-go/superlance/internal/superlance"
 	"github.com/superlance-go/superlance/rpcclient"
 )
 
@@ -73,7 +74,7 @@ func matches(programs []string, p rpcclient.ProcessInfo) bool {
 // -E -p grp:name and -E -a never checked.
 func monitoredRunning(procs []rpcclient.ProcessInfo, programs []string, any bool, me self) bool {
 	for _, p := range procs {
-		if p.State == rpcclient.Running && !me.is(p) && (any || matches(programs, p)) {
+		if p.State == rpcclient.StateRunning && !me.is(p) && (any || matches(programs, p)) {
 			return true
 		}
 	}
@@ -89,7 +90,7 @@ func (a *actor) act(ctx context.Context, first string) ([]string, bool) {
 	procs, err := a.sv.GetAllProcessInfo(ictx)
 	cancel()
 	if err != nil {
-		a.line("Exception retrieving process info %v, not acting", err)
+		a.line("Exception retrieving process info %s, not acting", superlance.ErrorText(err))
 		return a.lines, false
 	}
 
@@ -97,7 +98,7 @@ func (a *actor) act(ctx context.Context, first string) ([]string, bool) {
 	if a.any {
 		a.line("Restarting all running processes")
 	} else {
-		a.line("Restarting selected processes %s", pyList(a.programs))
+		a.line("Restarting selected processes %s", superlance.List(a.programs))
 	}
 	for _, p := range procs {
 		named := matches(a.programs, p)
@@ -114,7 +115,7 @@ func (a *actor) act(ctx context.Context, first string) ([]string, bool) {
 		a.restart(ctx, p)
 	}
 	if len(missing) > 0 {
-		a.line("Programs not restarted because they did not exist: %s", pyList(missing))
+		a.line("Programs not restarted because they did not exist: %s", superlance.List(missing))
 	}
 	return a.lines, true
 }
@@ -126,7 +127,7 @@ func (a *actor) act(ctx context.Context, first string) ([]string, bool) {
 // call took effect is unknown.
 func (a *actor) restart(ctx context.Context, p rpcclient.ProcessInfo) {
 	n := p.Namespec()
-	if p.State != rpcclient.Running {
+	if p.State != rpcclient.StateRunning {
 		a.line("%s not in RUNNING state, NOT restarting", n)
 		return
 	}
@@ -142,7 +143,7 @@ func (a *actor) restart(ctx context.Context, p rpcclient.ProcessInfo) {
 	switch {
 	case errors.As(err, &fault):
 		// Upstream goes on to start it: a FAILED stop may still have stopped it.
-		a.line("Failed to stop process %s: %v", n, fault)
+		a.line("Failed to stop process %s: %s", n, superlance.Fault(fault))
 	case err != nil:
 		a.line("Failed to stop process %s: %v; not starting it", n, err)
 		return
@@ -152,10 +153,8 @@ func (a *actor) restart(ctx context.Context, p rpcclient.ProcessInfo) {
 	err = a.sv.StartProcess(sctx, n, true)
 	cancel()
 	switch {
-	case errors.As(err, &fault):
-		a.line("Failed to start process %s: %v", n, fault)
 	case err != nil:
-		a.line("Failed to start process %s: %v", n, err)
+		a.line("Failed to start process %s: %s", n, superlance.ErrorText(err))
 	default:
 		a.line("%s restarted", n)
 	}

@@ -47,7 +47,7 @@ func (f *fakeSupervisor) StopProcess(_ context.Context, name string, wait bool) 
 		return err
 	}
 	if strings.HasSuffix(name, "FAILED") {
-		return &rpcclient.Fault{Code: rpcclient.Failed, String: "FAILED"}
+		return fmt.Errorf("supervisor.stopProcess %q: %w", name, &rpcclient.Fault{Code: rpcclient.FaultFailed, String: "FAILED"})
 	}
 	return nil
 }
@@ -57,7 +57,7 @@ func (f *fakeSupervisor) StartProcess(_ context.Context, name string, wait bool)
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("start %s %v", name, wait))
 	if strings.HasSuffix(name, "SPAWN_ERROR") {
-		return &rpcclient.Fault{Code: rpcclient.SpawnError, String: "SPAWN_ERROR"}
+		return fmt.Errorf("supervisor.startProcess %q: %w", name, &rpcclient.Fault{Code: rpcclient.FaultSpawnError, String: "SPAWN_ERROR"})
 	}
 	return nil
 }
@@ -65,9 +65,9 @@ func (f *fakeSupervisor) StartProcess(_ context.Context, name string, wait bool)
 // upstreamProcs is the process list of superlance's httpok tests.
 func upstreamProcs() []rpcclient.ProcessInfo {
 	return []rpcclient.ProcessInfo{
-		{Name: "foo", Group: "foo", PID: 11, State: rpcclient.Running},
-		{Name: "bar", Group: "bar", PID: 12, State: rpcclient.Fatal},
-		{Name: "baz_01", Group: "baz", PID: 12, State: rpcclient.Stopped},
+		{Name: "foo", Group: "foo", PID: 11, State: rpcclient.StateRunning},
+		{Name: "bar", Group: "bar", PID: 12, State: rpcclient.StateFatal},
+		{Name: "baz_01", Group: "baz", PID: 12, State: rpcclient.StateStopped},
 	}
 }
 
@@ -96,8 +96,8 @@ func newTickHarness(t *testing.T, args []string, sv *fakeSupervisor, res result,
 }
 
 func TestTickUpstreamSequences(t *testing.T) {
-	withFailed := append(upstreamProcs(), rpcclient.ProcessInfo{Name: "FAILED", Group: "foo", PID: 13, State: rpcclient.Running})
-	withSpawnError := append(upstreamProcs(), rpcclient.ProcessInfo{Name: "SPAWN_ERROR", Group: "foo", PID: 14, State: rpcclient.Running})
+	withFailed := append(upstreamProcs(), rpcclient.ProcessInfo{Name: "FAILED", Group: "foo", PID: 13, State: rpcclient.StateRunning})
+	withSpawnError := append(upstreamProcs(), rpcclient.ProcessInfo{Name: "SPAWN_ERROR", Group: "foo", PID: 14, State: rpcclient.StateRunning})
 	tests := []struct {
 		name      string
 		args      []string
@@ -197,7 +197,7 @@ func TestTickUpstreamSequences(t *testing.T) {
 		{
 			name:  "not eager, monitored by namespec",
 			args:  []string{"-E", "-p", "grp:web"},
-			procs: []rpcclient.ProcessInfo{{Name: "web", Group: "grp", PID: 5, State: rpcclient.Running}},
+			procs: []rpcclient.ProcessInfo{{Name: "web", Group: "grp", PID: 5, State: rpcclient.StateRunning}},
 			res:   result{msg: failedCheck},
 			wantLines: []string{
 				failedCheck,
@@ -268,9 +268,9 @@ func TestTickNotEagerNoRequest(t *testing.T) {
 		{"-E", "-a"}, // only the listener itself runs
 	} {
 		procs := []rpcclient.ProcessInfo{
-			{Name: "httpok", Group: "httpok", PID: 2, State: rpcclient.Running},
-			{Name: "bar", Group: "bar", State: rpcclient.Fatal},
-			{Name: "baz_01", Group: "baz", State: rpcclient.Stopped},
+			{Name: "httpok", Group: "httpok", PID: 2, State: rpcclient.StateRunning},
+			{Name: "bar", Group: "bar", State: rpcclient.StateFatal},
+			{Name: "baz_01", Group: "baz", State: rpcclient.StateStopped},
 		}
 		th := newTickHarness(t, args, &fakeSupervisor{procs: procs}, result{msg: failedCheck}, []string{"SUPERVISOR_PROCESS_NAME=httpok", "SUPERVISOR_GROUP_NAME=httpok"})
 		th.h.tick(context.Background())
@@ -282,9 +282,9 @@ func TestTickNotEagerNoRequest(t *testing.T) {
 
 func TestTickAnyNeverRestartsItself(t *testing.T) {
 	procs := []rpcclient.ProcessInfo{
-		{Name: "crashmail", Group: "crashmail", PID: 3, State: rpcclient.Running},
-		{Name: "httpok", Group: "listeners", PID: 2, State: rpcclient.Running},
-		{Name: "web", Group: "web", PID: 4, State: rpcclient.Running},
+		{Name: "crashmail", Group: "crashmail", PID: 3, State: rpcclient.StateRunning},
+		{Name: "httpok", Group: "listeners", PID: 2, State: rpcclient.StateRunning},
+		{Name: "web", Group: "web", PID: 4, State: rpcclient.StateRunning},
 	}
 	env := []string{"SUPERVISOR_PROCESS_NAME=httpok", "SUPERVISOR_GROUP_NAME=listeners"}
 	for _, args := range [][]string{{"-a"}, {"-p", "listeners:httpok", "-p", "web", "-p", "crashmail"}} {
@@ -306,7 +306,7 @@ func TestTickAnyNeverRestartsItself(t *testing.T) {
 
 func TestTickRPCFailures(t *testing.T) {
 	t.Run("process info", func(t *testing.T) {
-		sv := &fakeSupervisor{procs: upstreamProcs(), infoErr: &rpcclient.Fault{Code: rpcclient.ShutdownState, String: "SHUTDOWN_STATE"}}
+		sv := &fakeSupervisor{procs: upstreamProcs(), infoErr: fmt.Errorf("supervisor.getAllProcessInfo: %w", &rpcclient.Fault{Code: rpcclient.FaultShutdownState, String: "SHUTDOWN_STATE"})}
 		th := newTickHarness(t, []string{"-p", "foo", "-m", "ops@example.com"}, sv, result{msg: failedCheck}, nil)
 		th.h.tick(context.Background())
 		want := failedCheck + "\nException retrieving process info <Fault 6: 'SHUTDOWN_STATE'>, not acting\n"
@@ -324,8 +324,8 @@ func TestTickRPCFailures(t *testing.T) {
 	})
 	t.Run("stop transport error", func(t *testing.T) {
 		procs := []rpcclient.ProcessInfo{
-			{Name: "a", Group: "a", PID: 1, State: rpcclient.Running},
-			{Name: "b", Group: "b", PID: 2, State: rpcclient.Running},
+			{Name: "a", Group: "a", PID: 1, State: rpcclient.StateRunning},
+			{Name: "b", Group: "b", PID: 2, State: rpcclient.StateRunning},
 		}
 		sv := &fakeSupervisor{procs: procs, stopErr: map[string]error{"a": errors.New("context deadline exceeded")}}
 		th := newTickHarness(t, []string{"-p", "a", "-p", "b", "-m", "ops@example.com"}, sv, result{msg: failedCheck}, nil)

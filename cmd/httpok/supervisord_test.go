@@ -63,7 +63,7 @@ func sleeper(t *testing.T, name string, extra ...string) svtest.Program {
 
 func pid(t *testing.T, s *svtest.Supervisor, namespec string) int {
 	t.Helper()
-	return s.WaitState(t, namespec, rpcclient.Running, 10*time.Second).PID
+	return s.WaitState(t, namespec, rpcclient.StateRunning, 10*time.Second).PID
 }
 
 // waitRestarted waits until namespec runs under a pid other than old.
@@ -73,7 +73,7 @@ func waitRestarted(t *testing.T, s *svtest.Supervisor, namespec string, old int)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		info, err := s.Client.GetProcessInfo(ctx, namespec)
-		return err == nil && info.State == rpcclient.Running && info.PID != old
+		return err == nil && info.State == rpcclient.StateRunning && info.PID != old
 	})
 }
 

@@ -108,7 +108,7 @@ func TestRules(t *testing.T) {
 	})
 	first := map[string]int{}
 	for _, p := range []string{"hog", "big", "anyp", "small", "grp:g1", "grp:g2", "memmon"} {
-		first[p] = sv.WaitState(t, p, rpcclient.Running, 10*time.Second).PID
+		first[p] = sv.WaitState(t, p, rpcclient.StateRunning, 10*time.Second).PID
 	}
 	waitRestarted(t, sv, "hog", first["hog"])
 	waitRestarted(t, sv, "grp:g1", first["grp:g1"])
@@ -193,8 +193,8 @@ func TestCumulative(t *testing.T) {
 			memmonListener(t, "cumulative", "-c", "-p", "fam2=20MB"),
 		},
 	})
-	fam1 := sv.WaitState(t, "fam1", rpcclient.Running, 10*time.Second).PID
-	fam2 := sv.WaitState(t, "fam2", rpcclient.Running, 10*time.Second).PID
+	fam1 := sv.WaitState(t, "fam1", rpcclient.StateRunning, 10*time.Second).PID
+	fam2 := sv.WaitState(t, "fam2", rpcclient.StateRunning, 10*time.Second).PID
 	waitRestarted(t, sv, "fam2", fam2)
 	cum := sv.ListenerStderr(t, "cumulative")
 	if rss := loggedRSS(cum, "fam2:fam2"); len(rss) == 0 || rss[len(rss)-1] <= 20<<20 {
@@ -235,8 +235,8 @@ func TestUptime(t *testing.T) {
 			memmonListener(t, "long", "-p", "late2=20MB", "-u", "1h", "-m", "b@example.com", "-s", long.Command),
 		},
 	})
-	late1 := sv.WaitState(t, "late1", rpcclient.Running, 10*time.Second).PID
-	late2 := sv.WaitState(t, "late2", rpcclient.Running, 10*time.Second).PID
+	late1 := sv.WaitState(t, "late1", rpcclient.StateRunning, 10*time.Second).PID
+	late2 := sv.WaitState(t, "late2", rpcclient.StateRunning, 10*time.Second).PID
 	waitRestarted(t, sv, "late1", late1)
 	waitRestarted(t, sv, "late2", late2)
 	mails := long.WaitMails(t, 1, waitLong)
@@ -279,7 +279,7 @@ func TestStartFault(t *testing.T) {
 		}},
 		Listeners: []svtest.Listener{memmonListener(t, "memmon", "-p", "flaky=10MB", "-m", "ops@example.com", "-s", sink.Command, "-n", "prod")},
 	})
-	listener := sv.WaitState(t, "memmon", rpcclient.Running, 10*time.Second).PID
+	listener := sv.WaitState(t, "memmon", rpcclient.StateRunning, 10*time.Second).PID
 	// flaky is not awaited in RUNNING: memmon may restart it on the first
 	// tick after it gets there, and its second start fails by design, so
 	// a slow poll could miss the one RUNNING window. The fault line below
@@ -299,7 +299,7 @@ func TestStartFault(t *testing.T) {
 	if got, want := strings.TrimSpace(mails[0].Text), strings.TrimPrefix(strings.TrimSpace(failed), "memmon: "); got != want {
 		t.Errorf("body %q, want %q", got, want)
 	}
-	if pi := info(t, sv, "memmon"); pi.State != rpcclient.Running || pi.PID != listener {
+	if pi := info(t, sv, "memmon"); pi.State != rpcclient.StateRunning || pi.PID != listener {
 		t.Errorf("listener is %v with pid %d, want RUNNING with pid %d (never exited)", pi.State, pi.PID, listener)
 	}
 	if pi := info(t, sv, "flaky"); pi.PID != 0 {
@@ -329,7 +329,7 @@ func TestStopFault(t *testing.T) {
 		}},
 		Listeners: []svtest.Listener{l},
 	})
-	stuck := sv.WaitState(t, "stuck", rpcclient.Running, 10*time.Second).PID
+	stuck := sv.WaitState(t, "stuck", rpcclient.StateRunning, 10*time.Second).PID
 	// Runs before supervisord is stopped, which would otherwise wait for it.
 	t.Cleanup(func() { syscall.Kill(stuck, syscall.SIGKILL) })
 	svtest.Eventually(t, 10*time.Second, "stuck did not set its SIGTERM trap", func() bool {
@@ -341,7 +341,7 @@ func TestStopFault(t *testing.T) {
 	if err := sv.Client.StopProcess(ctx, "stuck", false); err != nil {
 		t.Fatalf("stopProcess stuck without waiting: %v", err)
 	}
-	sv.WaitState(t, "stuck", rpcclient.Stopping, 10*time.Second)
+	sv.WaitState(t, "stuck", rpcclient.StateStopping, 10*time.Second)
 	if err := sv.Client.StartProcess(ctx, "memmon", true); err != nil {
 		t.Fatalf("starting memmon: %v", err)
 	}
@@ -361,10 +361,10 @@ func TestStopFault(t *testing.T) {
 	if body := strings.TrimSpace(mails[0].Text) + "\n"; !failed.MatchString("memmon: " + body) {
 		t.Errorf("body %q, want the logged line", body)
 	}
-	if pi := info(t, sv, "memmon"); pi.State != rpcclient.Running || pi.PID != listener {
+	if pi := info(t, sv, "memmon"); pi.State != rpcclient.StateRunning || pi.PID != listener {
 		t.Errorf("listener is %v with pid %d, want RUNNING with pid %d (never exited)", pi.State, pi.PID, listener)
 	}
-	if pi := info(t, sv, "stuck"); pi.State != rpcclient.Stopping || pi.PID != stuck {
+	if pi := info(t, sv, "stuck"); pi.State != rpcclient.StateStopping || pi.PID != stuck {
 		t.Errorf("stuck is %v with pid %d, want STOPPING with pid %d (memmon must not start it)", pi.State, pi.PID, stuck)
 	}
 }

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log"
 	"time"
 
 	"github.com/superlance-go/superlance/internal/procinfo"
+	"github.com/superlance-go/superlance/internal/superlance"
 	"github.com/superlance-go/superlance/notify"
 	"github.com/superlance-go/superlance/rpcclient"
 )
@@ -109,7 +109,7 @@ func (m *memmon) scan(ctx context.Context) {
 	procs, err := m.sv.GetAllProcessInfo(ictx)
 	cancel()
 	if err != nil {
-		m.log.Printf("getAllProcessInfo: %v; skipping this check", err)
+		m.log.Printf("getAllProcessInfo: %s; skipping this check", superlance.ErrorText(err))
 		return
 	}
 	// One snapshot for the whole tick: every process is measured against
@@ -152,7 +152,7 @@ func (m *memmon) restart(ctx context.Context, namespec string, rss uint64) {
 	info, err := m.sv.GetProcessInfo(ictx, namespec)
 	cancel()
 	if err != nil {
-		m.log.Printf("Not restarting %s: getProcessInfo: %v", namespec, err)
+		m.log.Printf("Not restarting %s: getProcessInfo: %s", namespec, superlance.ErrorText(err))
 		return
 	}
 	uptime := info.Now - info.Start
@@ -164,7 +164,7 @@ func (m *memmon) restart(ctx context.Context, namespec string, rss uint64) {
 	if err != nil {
 		// Upstream's words minus ", exiting": this listener goes on. The
 		// mail subject keeps them, byte for byte, for existing mail filters.
-		msg := fmt.Sprintf("Failed to stop process %s (RSS %d): %s", namespec, rss, faultText(err))
+		msg := fmt.Sprintf("Failed to stop process %s (RSS %d): %s", namespec, rss, superlance.ErrorText(err))
 		m.log.Print(msg)
 		m.mail(fmt.Sprintf("failed to stop process %s, exiting", namespec), msg)
 		return
@@ -173,7 +173,7 @@ func (m *memmon) restart(ctx context.Context, namespec string, rss uint64) {
 	err = m.sv.StartProcess(sctx, namespec, true)
 	cancel()
 	if err != nil {
-		msg := fmt.Sprintf("Failed to start process %s after stopping it: %s", namespec, faultText(err))
+		msg := fmt.Sprintf("Failed to start process %s after stopping it: %s", namespec, superlance.ErrorText(err))
 		m.log.Print(msg)
 		m.mail(fmt.Sprintf("failed to start process %s, exiting", namespec), msg)
 		return
@@ -189,16 +189,6 @@ func (m *memmon) restart(ctx context.Context, namespec string, rss uint64) {
 
 // asctime is C's asctime() layout, which upstream's mail uses.
 const asctime = "Mon Jan _2 15:04:05 2006"
-
-// faultText renders a supervisord fault as upstream shows it
-// (<Fault 70: 'NOT_RUNNING: foo'>) and any other error as its message.
-func faultText(err error) string {
-	var f *rpcclient.Fault
-	if errors.As(err, &f) {
-		return f.Error()
-	}
-	return err.Error()
-}
 
 // mail queues a message when -m is set; the queue logs the delivery.
 func (m *memmon) mail(subject, body string) {

@@ -72,9 +72,9 @@ func (f *fakeSupervisor) StopProcess(_ context.Context, name string, wait bool) 
 	f.calls = append(f.calls, fmt.Sprintf("stopProcess %s %v", name, wait))
 	switch {
 	case name == "BAD_NAME:BAD_NAME":
-		return &rpcclient.Fault{Code: rpcclient.BadName, String: "BAD_NAME: BAD_NAME"}
+		return fmt.Errorf("supervisor.stopProcess %q: %w", name, &rpcclient.Fault{Code: rpcclient.FaultBadName, String: "BAD_NAME: BAD_NAME"})
 	case strings.HasSuffix(name, "FAILED"):
-		return &rpcclient.Fault{Code: rpcclient.Failed, String: "FAILED"}
+		return fmt.Errorf("supervisor.stopProcess %q: %w", name, &rpcclient.Fault{Code: rpcclient.FaultFailed, String: "FAILED"})
 	}
 	return nil
 }
@@ -82,7 +82,7 @@ func (f *fakeSupervisor) StopProcess(_ context.Context, name string, wait bool) 
 func (f *fakeSupervisor) StartProcess(_ context.Context, name string, wait bool) error {
 	f.calls = append(f.calls, fmt.Sprintf("startProcess %s %v", name, wait))
 	if strings.HasSuffix(name, "SPAWN_ERROR") {
-		return &rpcclient.Fault{Code: rpcclient.SpawnError, String: "SPAWN_ERROR"}
+		return fmt.Errorf("supervisor.startProcess %q: %w", name, &rpcclient.Fault{Code: rpcclient.FaultSpawnError, String: "SPAWN_ERROR"})
 	}
 	return nil
 }
@@ -95,9 +95,9 @@ func (t fakeTable) TreeRSS(pid int) (uint64, bool) { v, ok := t[pid]; return v +
 
 func upstreamProcs() []rpcclient.ProcessInfo {
 	return []rpcclient.ProcessInfo{
-		{Name: "foo", Group: "foo", PID: 11, State: rpcclient.Running},
-		{Name: "bar", Group: "bar", PID: 12, State: rpcclient.Fatal},
-		{Name: "baz_01", Group: "baz", PID: 12, State: rpcclient.Stopped},
+		{Name: "foo", Group: "foo", PID: 11, State: rpcclient.StateRunning},
+		{Name: "bar", Group: "bar", PID: 12, State: rpcclient.StateFatal},
+		{Name: "baz_01", Group: "baz", PID: 12, State: rpcclient.StateStopped},
 	}
 }
 

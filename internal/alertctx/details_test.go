@@ -59,7 +59,7 @@ func TestDetailsRender(t *testing.T) {
 	d := &Details{
 		Program: "web", Host: "box", Exit: &Exit{Known: true, Code: 3},
 		SpawnErr: "Bad exit code 3", Description: "Dec 02 10:02 AM",
-		State: rpcclient.Starting, PID: 4250, Ran: 4200 * time.Millisecond, RanKnown: true,
+		State: rpcclient.StateStarting, PID: 4250, Ran: 4200 * time.Millisecond, RanKnown: true,
 	}
 	want := `Details from supervisord:
   exit status: 3
@@ -71,11 +71,11 @@ func TestDetailsRender(t *testing.T) {
 	if got := d.Render(); got != want {
 		t.Errorf("Render() =\n%s\nwant\n%s", got, want)
 	}
-	running := &Details{Program: "web", State: rpcclient.Running, PID: 7, Ran: 3723 * time.Second, RanKnown: true, Running: true, Description: "pid 7, uptime 1:02:03"}
+	running := &Details{Program: "web", State: rpcclient.StateRunning, PID: 7, Ran: 3723 * time.Second, RanKnown: true, Running: true, Description: "pid 7, uptime 1:02:03"}
 	if got := running.Render(); !strings.Contains(got, "exit status: -\n") || !strings.Contains(got, "ran for:     1h2m3s (still running)\n") || !strings.Contains(got, "spawnerr:    -\n") {
 		t.Errorf("Render() of a running process =\n%s", got)
 	}
-	lost := &Details{Program: "web", Exit: &Exit{}, State: rpcclient.Running}
+	lost := &Details{Program: "web", Exit: &Exit{}, State: rpcclient.StateRunning}
 	if got := lost.Render(); !strings.Contains(got, "exit status: not known (restarted before supervisord was asked)\n  ran for:     not known\n") {
 		t.Errorf("Render() with the exit lost =\n%s", got)
 	}

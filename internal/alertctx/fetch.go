@@ -192,7 +192,7 @@ func (f *Fetcher) details(ctx context.Context, req Request, info rpcclient.Proce
 	// not been started again since: its state is still EXITED (for an
 	// exit event) with no pid. BACKOFF and FATAL exits ("exited too
 	// quickly") have no exit status in it at all.
-	unchanged := info.State == rpcclient.Exited && info.PID == 0
+	unchanged := info.State == rpcclient.StateExited && info.PID == 0
 	switch {
 	case le.found:
 		*d.Exit = le.exit
@@ -205,7 +205,7 @@ func (f *Fetcher) details(ctx context.Context, req Request, info rpcclient.Proce
 		*d.Exit = Exit{Known: true, Code: info.ExitStatus}
 		ranInfo()
 	default:
-		if info.State == rpcclient.Fatal || info.State == rpcclient.Backoff {
+		if info.State == rpcclient.StateFatal || info.State == rpcclient.StateBackoff {
 			ranInfo()
 		}
 	}

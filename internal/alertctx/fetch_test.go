@@ -80,9 +80,9 @@ func (f *fakeSource) ReadLog(ctx context.Context, offset, length int) (string, e
 }
 
 func TestFetchExit(t *testing.T) {
-	exited := rpcclient.ProcessInfo{Name: "web", Group: "web", State: rpcclient.Exited, StateName: "EXITED",
+	exited := rpcclient.ProcessInfo{Name: "web", Group: "web", State: rpcclient.StateExited, StateName: "EXITED",
 		Start: 1000, Stop: 1007, Now: 1008, ExitStatus: 3, SpawnErr: "Bad exit code 3", Description: "Dec 02 10:02 AM"}
-	restarted := rpcclient.ProcessInfo{Name: "web", Group: "web", State: rpcclient.Starting, StateName: "STARTING",
+	restarted := rpcclient.ProcessInfo{Name: "web", Group: "web", State: rpcclient.StateStarting, StateName: "STARTING",
 		Start: 1008, Stop: 1007, Now: 1008, PID: 4250}
 	for _, tc := range []struct {
 		name      string
@@ -92,7 +92,7 @@ func TestFetchExit(t *testing.T) {
 		exit, ran string
 	}{
 		{"from the log, restarted", restarted, mainLog, nil, "exit status: 3\n", "ran for:     4.2s\n"},
-		{"from the info, log unreadable", exited, "", &rpcclient.Fault{Code: rpcclient.NoFile}, "exit status: 3\n", "ran for:     7.0s\n"},
+		{"from the info, log unreadable", exited, "", &rpcclient.Fault{Code: rpcclient.FaultNoFile}, "exit status: 3\n", "ran for:     7.0s\n"},
 		{"lost: restarted, not in the log", restarted, "", nil, "exit status: not known", "ran for:     not known\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -111,7 +111,7 @@ func TestFetchExit(t *testing.T) {
 }
 
 func TestFetchTail(t *testing.T) {
-	info := rpcclient.ProcessInfo{Name: "app", Group: "web", State: rpcclient.Running, PID: 7, Start: 1, Now: 5,
+	info := rpcclient.ProcessInfo{Name: "app", Group: "web", State: rpcclient.StateRunning, PID: 7, Start: 1, Now: 5,
 		StdoutLogfile: "/log/app.out", StderrLogfile: "/log/app.err"}
 	src := &fakeSource{info: info, tail: map[string]string{"stderr": "one\ntwo\nthree\n", "stdout": "out\n"}}
 	f := NewFetcher(src, Options{Host: "box"})

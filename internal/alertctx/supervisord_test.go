@@ -57,8 +57,8 @@ func TestRealSupervisord(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("exit 3 with stderr lines", func(t *testing.T) {
-		running := s.WaitState(t, "crasher", rpcclient.Running, 20*time.Second)
-		s.WaitState(t, "crasher", rpcclient.Exited, 20*time.Second)
+		running := s.WaitState(t, "crasher", rpcclient.StateRunning, 20*time.Second)
+		s.WaitState(t, "crasher", rpcclient.StateExited, 20*time.Second)
 		c := f.Fetch(ctx, alertctx.Request{Group: "crasher", Name: "crasher", Exit: true, PID: running.PID, Details: true, TailLines: 5})
 		if c.DetailsErr != nil || c.TailErr != nil {
 			t.Fatalf("Fetch: %v, %v", c.DetailsErr, c.TailErr)
@@ -81,7 +81,7 @@ func TestRealSupervisord(t *testing.T) {
 	})
 
 	t.Run("exit status of a restarted program", func(t *testing.T) {
-		first := s.WaitState(t, "looper", rpcclient.Running, 20*time.Second)
+		first := s.WaitState(t, "looper", rpcclient.StateRunning, 20*time.Second)
 		var now rpcclient.ProcessInfo
 		svtest.Eventually(t, 20*time.Second, "looper restarted", func() bool {
 			var err error
@@ -98,7 +98,7 @@ func TestRealSupervisord(t *testing.T) {
 	})
 
 	t.Run("killed by a signal", func(t *testing.T) {
-		before := s.WaitState(t, "grp:victim", rpcclient.Running, 20*time.Second)
+		before := s.WaitState(t, "grp:victim", rpcclient.StateRunning, 20*time.Second)
 		if err := s.Client.SignalProcess(ctx, "grp:victim", "KILL"); err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +116,7 @@ func TestRealSupervisord(t *testing.T) {
 	})
 
 	t.Run("fatal", func(t *testing.T) {
-		s.WaitState(t, "failer", rpcclient.Fatal, 20*time.Second)
+		s.WaitState(t, "failer", rpcclient.StateFatal, 20*time.Second)
 		c := f.Fetch(ctx, alertctx.Request{Group: "failer", Name: "failer", Exit: true, Details: true, TailLines: 3})
 		r := c.Render()
 		for _, want := range []string{
@@ -130,7 +130,7 @@ func TestRealSupervisord(t *testing.T) {
 	})
 
 	t.Run("control characters and a 1 MiB line", func(t *testing.T) {
-		s.WaitState(t, "noisy", rpcclient.Running, 20*time.Second)
+		s.WaitState(t, "noisy", rpcclient.StateRunning, 20*time.Second)
 		c := f.Fetch(ctx, alertctx.Request{Group: "noisy", Name: "noisy", TailLines: 10})
 		if c.TailErr != nil {
 			t.Fatal(c.TailErr)
@@ -157,7 +157,7 @@ func TestRealSupervisord(t *testing.T) {
 	})
 
 	t.Run("stderr redirected to stdout", func(t *testing.T) {
-		s.WaitState(t, "merged", rpcclient.Running, 20*time.Second)
+		s.WaitState(t, "merged", rpcclient.StateRunning, 20*time.Second)
 		c := f.Fetch(ctx, alertctx.Request{Group: "merged", Name: "merged", TailLines: 1})
 		if got, want := c.Render(), "--- last line of the stdout log of merged ("+s.Dir+"/merged.out) ---\nto stderr\n--- end of log ---"; got != want {
 			t.Errorf("Render() =\n%s\nwant\n%s", got, want)

@@ -136,7 +136,7 @@ func waitAllRunning(ctx context.Context, c *rpcclient.Client, want int, exited c
 		cancel()
 		running := 0
 		for _, pi := range infos {
-			if pi.State == rpcclient.Running {
+			if pi.State == rpcclient.StateRunning {
 				running++
 			}
 		}

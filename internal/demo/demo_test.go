@@ -258,7 +258,7 @@ func TestExampleConfig(t *testing.T) {
 		}
 		running := 0
 		for _, pi := range infos {
-			if !isTool(pi.Name) || pi.State != rpcclient.Running {
+			if !isTool(pi.Name) || pi.State != rpcclient.StateRunning {
 				continue
 			}
 			if first[pi.Name] == 0 {

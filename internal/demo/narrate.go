@@ -207,7 +207,7 @@ func (n *narrator) processes(infos []rpcclient.ProcessInfo) {
 		prev, seen := n.procs[name]
 		n.procs[name] = pi
 		if isTool(name) {
-			if pi.State == rpcclient.Running {
+			if pi.State == rpcclient.StateRunning {
 				upListeners++
 			}
 			n.listener(name, prev, pi, seen)
@@ -226,7 +226,7 @@ func (n *narrator) listener(name string, prev, pi rpcclient.ProcessInfo, seen bo
 	case seen && prev.PID != 0 && pi.PID != 0 && prev.PID != pi.PID:
 		n.rep.ListenerIssues = append(n.rep.ListenerIssues, fmt.Sprintf("%s restarted (pid %d → %d)", name, prev.PID, pi.PID))
 		n.p.say(name, red, "listener restarted by supervisord (pid %d → %d); see its log", prev.PID, pi.PID)
-	case seen && prev.State != pi.State && (pi.State == rpcclient.Exited || pi.State == rpcclient.Backoff || pi.State == rpcclient.Fatal):
+	case seen && prev.State != pi.State && (pi.State == rpcclient.StateExited || pi.State == rpcclient.StateBackoff || pi.State == rpcclient.StateFatal):
 		n.rep.ListenerIssues = append(n.rep.ListenerIssues, fmt.Sprintf("%s %s (exit status %d)", name, pi.StateName, pi.ExitStatus))
 		n.p.say(name, red, "listener is %s (exit status %d); see its log", pi.StateName, pi.ExitStatus)
 	}
@@ -241,16 +241,16 @@ func (n *narrator) program(name string, prev, pi rpcclient.ProcessInfo, seen boo
 		return
 	}
 	switch pi.State {
-	case rpcclient.Running:
+	case rpcclient.StateRunning:
 		if !seen || prev.PID == 0 {
 			n.p.say(name, "", "RUNNING (pid %d)", pi.PID)
 		}
-	case rpcclient.Exited:
+	case rpcclient.StateExited:
 		n.lastExit[name] = pi.ExitStatus
 		n.p.say(name, yellow, "exited with status %d", pi.ExitStatus)
-	case rpcclient.Backoff:
+	case rpcclient.StateBackoff:
 		n.p.say(name, yellow, "could not start (BACKOFF): %s", orDefault(pi.SpawnErr, "exited too quickly"))
-	case rpcclient.Fatal:
+	case rpcclient.StateFatal:
 		n.p.say(name, red+bold, "FATAL: supervisord gave up starting it (%s)", orDefault(pi.SpawnErr, "exited too quickly"))
 	}
 }
@@ -295,7 +295,7 @@ func (n *narrator) settled() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, name := range []string{"web", "leaky"} {
-		if pi, ok := n.procs[name]; ok && pi.State != rpcclient.Running {
+		if pi, ok := n.procs[name]; ok && pi.State != rpcclient.StateRunning {
 			return false
 		}
 	}

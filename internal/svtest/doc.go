@@ -20,7 +20,7 @@
 //				Events:  "PROCESS_STATE_EXITED",
 //			}},
 //		})
-//		s.WaitState(t, "crasher", rpcclient.Exited, 10*time.Second)
+//		s.WaitState(t, "crasher", rpcclient.StateExited, 10*time.Second)
 //		...
 //	}
 //

@@ -163,7 +163,7 @@ func TestRecordStream(t *testing.T) {
 		}
 		s = r.WaitStream(t, len(parts[0])+len(parts[1]), "eventname:PROCESS_STATE_EXITED", 10*time.Second)
 		parts[2] = s[len(parts[0])+len(parts[1]):]
-		r.WaitState(t, "crasher", rpcclient.Exited, 5*time.Second)
+		r.WaitState(t, "crasher", rpcclient.StateExited, 5*time.Second)
 	}, "")
 
 	if out != "" {

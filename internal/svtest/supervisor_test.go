@@ -26,17 +26,17 @@ func TestStartPrograms(t *testing.T) {
 		Groups: map[string][]string{"web": {"app"}},
 	})
 
-	info := s.WaitState(t, "sleeper", rpcclient.Running, 10*time.Second)
+	info := s.WaitState(t, "sleeper", rpcclient.StateRunning, 10*time.Second)
 	if info.PID <= 0 {
 		t.Errorf("sleeper pid = %d, want > 0", info.PID)
 	}
-	info = s.WaitState(t, "crasher", rpcclient.Exited, 10*time.Second)
+	info = s.WaitState(t, "crasher", rpcclient.StateExited, 10*time.Second)
 	if info.ExitStatus != 3 {
 		t.Errorf("crasher exitstatus = %d, want 3", info.ExitStatus)
 	}
-	s.WaitState(t, "quick", rpcclient.Fatal, 10*time.Second)
-	s.WaitState(t, "web:app", rpcclient.Running, 10*time.Second)
-	s.WaitState(t, "worker:worker_01", rpcclient.Running, 10*time.Second)
+	s.WaitState(t, "quick", rpcclient.StateFatal, 10*time.Second)
+	s.WaitState(t, "web:app", rpcclient.StateRunning, 10*time.Second)
+	s.WaitState(t, "worker:worker_01", rpcclient.StateRunning, 10*time.Second)
 
 	Eventually(t, 5*time.Second, "sleeper's stdout never showed hello", func() bool {
 		return s.ProgramStdout(t, "sleeper") == "hello\n"
@@ -62,7 +62,7 @@ func TestListenerStderr(t *testing.T) {
 			Env:     []string{`ODD=50% "quoted", with comma`},
 		}},
 	})
-	s.WaitState(t, "rec", rpcclient.Running, 10*time.Second)
+	s.WaitState(t, "rec", rpcclient.StateRunning, 10*time.Second)
 	Eventually(t, 5*time.Second, "listener stderr never showed its start line", func() bool {
 		return strings.Contains(s.ListenerStderr(t, "rec"), "appending events to "+out)
 	})
@@ -83,7 +83,7 @@ func TestCleanup(t *testing.T) {
 		}})
 		pids = append(pids, s.PID)
 		for _, name := range []string{"sleeper", "stubborn", "holder"} {
-			pids = append(pids, s.WaitState(t, name, rpcclient.Running, 10*time.Second).PID)
+			pids = append(pids, s.WaitState(t, name, rpcclient.StateRunning, 10*time.Second).PID)
 		}
 	})
 	for _, pid := range pids {
