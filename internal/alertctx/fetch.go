@@ -138,7 +138,7 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) Context {
 	ctx, cancel := context.WithTimeout(ctx, f.o.Timeout)
 	defer cancel()
 	out := Context{Request: req, timeout: f.o.Timeout}
-	if !req.Details && req.TailLines <= 0 && !req.Exit {
+	if !req.Details && req.TailLines <= 0 {
 		return out
 	}
 	info, err := f.src.GetProcessInfo(ctx, req.Namespec())
@@ -147,7 +147,7 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) Context {
 		out.DetailsErr, out.TailErr = err, err
 		return out
 	}
-	if req.Details || req.Exit {
+	if req.Details {
 		out.Details = f.details(ctx, req, info)
 	}
 	if req.TailLines > 0 {
