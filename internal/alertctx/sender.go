@@ -56,7 +56,7 @@ type Sender struct {
 
 	mu    sync.Mutex
 	tails map[string]string // StyleBatch: the latest tail of each program, rendered
-	order []string         // programs of tails, in order of first crash
+	order []string          // programs of tails, in order of first crash
 }
 
 // held is an alert --flood held back.

@@ -32,7 +32,7 @@ func crashAlert(n int) alert.Alert {
 	return alert.Alert{Kind: alert.Crash, Program: "web", Group: "web", Subject: "web crashed", Text: "Process web in group web exited unexpectedly"}
 }
 
-var exitedWeb = rpcclient.ProcessInfo{Name: "web", Group: "web", State: rpcclient.Exited, Start: 1000, Stop: 1004,
+var exitedWeb = rpcclient.ProcessInfo{Name: "web", Group: "web", State: rpcclient.StateExited, Start: 1000, Stop: 1004,
 	ExitStatus: 3, SpawnErr: "Bad exit code 3", StderrLogfile: "/log/web.err"}
 
 // TestSenderPassThrough: without options an alert goes out at once, as
