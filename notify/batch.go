@@ -8,6 +8,7 @@ import (
 	"log"
 	"strings"
 	"sync"
+	"time"
 )
 
 // DefaultMaxLines is the number of alert lines a Batch keeps when
@@ -20,8 +21,9 @@ const previewLen = 76
 
 // BatchOptions configures a Batch.
 type BatchOptions struct {
-	// Interval in minutes: a flush happens when the summed tick minutes reach it.
-	Interval float64
+	// Interval: a flush happens when the summed tick periods reach it; 0
+	// flushes at every tick.
+	Interval time.Duration
 	// MaxLines bounds the kept lines; 0 means 10000. When over, the oldest
 	// lines are dropped and the drop is counted in the log and the next mail.
 	MaxLines  int
@@ -45,8 +47,8 @@ type Batch struct {
 
 	mu       sync.Mutex
 	lines    []string
-	dropped  int     // lines dropped for the bound, not yet reported in a sent mail
-	minutes  float64 // tick minutes accumulated since the last flush
+	dropped  int           // lines dropped for the bound, not yet reported in a sent mail
+	elapsed  time.Duration // tick periods summed since the last flush
 	inflight chan struct{}
 	closed   bool
 }
@@ -93,19 +95,19 @@ func (b *Batch) bound() {
 	b.log.Printf("dropped the %d oldest alerts: more than %d are waiting because mail could not be sent (%d dropped so far)", over, b.o.MaxLines, b.dropped)
 }
 
-// Tick adds minutes to the accumulator; when it reaches the interval the
-// batch is flushed in the background and the accumulator resets.
-func (b *Batch) Tick(minutes float64) {
+// Tick adds one tick period to the time elapsed; when that reaches the
+// interval the batch is flushed in the background and the count restarts.
+func (b *Batch) Tick(period time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
 		return
 	}
-	b.minutes += minutes
-	if b.minutes < b.o.Interval {
+	b.elapsed += period
+	if b.elapsed < b.o.Interval {
 		return
 	}
-	b.minutes = 0
+	b.elapsed = 0
 	if len(b.lines) == 0 && b.dropped == 0 {
 		return
 	}

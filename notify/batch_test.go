@@ -26,7 +26,7 @@ func newBatchFixture(t *testing.T, smtpOpts svtest.SMTPOptions, maxLines int) *b
 	srv := svtest.StartSMTP(t, smtpOpts)
 	logs := &svtest.LockedBuffer{}
 	b := notify.NewBatch(notify.BatchOptions{
-		Interval: 1,
+		Interval: time.Minute,
 		MaxLines: maxLines,
 		Transport: &notify.SMTP{
 			Addr: srv.Addr, Username: "alice", Password: "s3cret", TLS: notify.TLSStartTLS,
@@ -59,7 +59,7 @@ func (f *batchFixture) tickUntilMails(t *testing.T, n int) {
 		if len(f.srv.Mails()) >= n {
 			return true
 		}
-		f.batch.Tick(1)
+		f.batch.Tick(time.Minute)
 		return false
 	})
 }
@@ -68,12 +68,12 @@ func TestBatchFlushAtInterval(t *testing.T) {
 	t.Parallel()
 	f := newBatchFixture(t, svtest.SMTPOptions{}, 0)
 	f.batch.Add("line one")
-	f.batch.Tick(0.5)
+	f.batch.Tick(30 * time.Second)
 	f.batch.Add("line two")
 	if got := len(f.srv.Mails()); got != 0 {
 		t.Fatalf("mails before the interval: got %d, want 0", got)
 	}
-	f.batch.Tick(0.5)
+	f.batch.Tick(30 * time.Second)
 	mails := f.srv.WaitMails(t, 1, 10*time.Second)
 	m := mails[0]
 	if want := "line one\nline two"; m.Text != want {
@@ -103,7 +103,7 @@ func TestBatchEmptySendsNothing(t *testing.T) {
 	t.Parallel()
 	f := newBatchFixture(t, svtest.SMTPOptions{}, 0)
 	for range 5 {
-		f.batch.Tick(1)
+		f.batch.Tick(time.Minute)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -123,7 +123,7 @@ func TestBatchFailureKeepsLinesForNextFlush(t *testing.T) {
 	f := newBatchFixture(t, svtest.SMTPOptions{}, 0)
 	f.srv.SetDown(true)
 	f.batch.Add("first batch")
-	f.batch.Tick(1)
+	f.batch.Tick(time.Minute)
 	f.waitLog(t, "1 alerts kept for the next flush")
 	if !strings.Contains(f.log.String(), "Error sending email: ") {
 		t.Errorf("log: got %q, want an Error sending email line", f.log.String())
@@ -133,7 +133,7 @@ func TestBatchFailureKeepsLinesForNextFlush(t *testing.T) {
 	}
 	f.srv.SetDown(false)
 	f.batch.Add("second batch")
-	f.batch.Tick(1)
+	f.batch.Tick(time.Minute)
 	mails := f.srv.WaitMails(t, 1, 10*time.Second)
 	if want := "first batch\nsecond batch"; mails[0].Text != want {
 		t.Errorf("body: got %q, want %q", mails[0].Text, want)
@@ -147,11 +147,11 @@ func TestBatchBoundDropsOldestWithNotice(t *testing.T) {
 	for _, l := range []string{"l1", "l2", "l3", "l4"} {
 		f.batch.Add(l)
 	}
-	f.batch.Tick(1) // fails: l2 l3 l4 are kept, one drop counted
+	f.batch.Tick(time.Minute) // fails: l2 l3 l4 are kept, one drop counted
 	f.waitLog(t, "alerts kept for the next flush")
 	f.batch.Add("l5") // over the bound again while merged: l2 dropped
 	f.srv.SetDown(false)
-	f.batch.Tick(1)
+	f.batch.Tick(time.Minute)
 	mails := f.srv.WaitMails(t, 1, 10*time.Second)
 	if want := "(2 older alerts dropped: mail could not be sent)\nl3\nl4\nl5"; mails[0].Text != want {
 		t.Errorf("body: got %q, want %q", mails[0].Text, want)
@@ -172,10 +172,10 @@ func TestBatchInFlightFlushCoalesces(t *testing.T) {
 	t.Parallel()
 	f := newBatchFixture(t, svtest.SMTPOptions{Stall: true}, 0)
 	f.batch.Add("a")
-	f.batch.Tick(1) // in flight until the server answers
+	f.batch.Tick(time.Minute) // in flight until the server answers
 	f.batch.Add("b")
 	start := time.Now()
-	f.batch.Tick(1) // must not wait for the stalled one
+	f.batch.Tick(time.Minute) // must not wait for the stalled one
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("Tick with a flush in flight took %v, want it not to wait", d)
 	}
@@ -196,7 +196,7 @@ func TestBatchCloseSendsPending(t *testing.T) {
 	t.Parallel()
 	f := newBatchFixture(t, svtest.SMTPOptions{}, 0)
 	f.batch.Add("pending at shutdown")
-	f.batch.Tick(0.5)
+	f.batch.Tick(30 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := f.batch.Close(ctx); err != nil {
@@ -211,7 +211,7 @@ func TestBatchCloseWaitsForFlushInFlight(t *testing.T) {
 	t.Parallel()
 	f := newBatchFixture(t, svtest.SMTPOptions{Stall: true}, 0)
 	f.batch.Add("a")
-	f.batch.Tick(1)
+	f.batch.Tick(time.Minute)
 	f.batch.Add("b")
 	time.AfterFunc(200*time.Millisecond, f.srv.Unstall)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -30,7 +30,8 @@
 //	                            crashes are only logged
 //	--smtp-host HOST[:PORT]     deliver over SMTP instead of the sendmail command
 //	--smtp-user USER, --smtp-password-env VAR, --smtp-password-file FILE
-//	--smtp-tls none|starttls|tls, --smtp-cacert FILE, --from ADDRESS
+//	--smtp-tls none|starttls|tls, --smtp-cacert FILE, --smtp-insecure, --from ADDRESS
+//	                            (the mail options every tool shares)
 //	-h, --help                  help on stdout
 //
 // Positional arguments are accepted and ignored, as superlance does (its

@@ -8,27 +8,27 @@ import (
 	"os"
 	"os/signal"
 	"slices"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/superlance-go/superlance/eventproto"
 	"github.com/superlance-go/superlance/internal/cli"
+	"github.com/superlance-go/superlance/internal/environ"
+	"github.com/superlance-go/superlance/internal/mailflags"
+	"github.com/superlance-go/superlance/internal/superlance"
 	"github.com/superlance-go/superlance/notify"
 )
 
 const name = "crashmail"
 
-// grammar is superlance's crashmail command line plus the shared long-only
-// SMTP options.
+// grammar is superlance's crashmail command line; the mail options
+// (-m, -s and the SMTP ones) are every tool's.
 type grammar struct {
 	Program        []string `short:"p" name:"program" sep:"none" placeholder:"NAME" help:"Mail only crashes of this program, by name or group:name (repeatable). Without -p every program is watched."`
 	Any            bool     `short:"a" name:"any" help:"Mail crashes of every program (the default when no -p is given)."`
 	OptionalHeader string   `short:"o" name:"optionalheader" placeholder:"HEADER" help:"Prefix the subject with 'HEADER: '."`
-	Sendmail       string   `short:"s" name:"sendmail_program" aliases:"sendmail" default:"/usr/sbin/sendmail -t -i" placeholder:"CMD" help:"Mail command, run through /bin/sh -c with the message on stdin."`
-	Email          string   `short:"m" name:"email" placeholder:"ADDRESS" help:"Mail to this address; without -m crashes are only logged."`
 
-	cli.SMTPFlags `embed:""`
+	Mail mailflags.Options `embed:""`
 
 	Args []string `arg:"" optional:"" hidden:"" help:"Ignored, as superlance does."`
 }
@@ -46,35 +46,35 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string, now func() time.Time) int {
 	var g grammar
-	if _, code, done := cli.Parse(name, "Mail every unexpected exit of a supervisord program.", &g, args, stdout, stderr); done {
+	kctx, code, done := cli.Parse(name, "Mail every unexpected exit of a supervisord program.", &g, args, stdout, stderr)
+	if done {
 		return code
 	}
-	t, err := g.Transport(g.Sendmail, env)
-	var to []string
-	if err == nil && g.Email != "" {
-		to, err = recipients(g.Email)
-	}
-	if err == nil && to != nil {
+	mail, err := g.Mail.Mail(cli.Given(kctx), env)
+	if err == nil && mail.To != nil {
 		// A bad address or header prefix is a start-up error, not a
 		// failure at the first crash.
-		probe := notify.Message{To: to, From: g.From, Subject: subject(g.OptionalHeader, "x", "x"), Body: "x"}
+		probe := notify.Message{To: mail.To, From: mail.From, Subject: subject(g.OptionalHeader, "x", "x"), Body: "x"}
 		err = probe.Validate()
 	}
 	if err != nil {
 		cli.Usagef(stderr, name, "%v", err)
 		return cli.ExitUsage
 	}
-	if url, _ := cli.Getenv(env, "SUPERVISOR_SERVER_URL"); url == "" {
+	if url, _ := environ.Get(env, "SUPERVISOR_SERVER_URL"); url == "" {
 		fmt.Fprintln(stderr, "crashmail must be run as a supervisor event listener")
 		return cli.ExitOK
 	}
 
 	logger := cli.NewLogger(stderr, name)
+	for _, w := range mail.Warnings {
+		logger.Printf("warning: %s", w)
+	}
 	if len(g.Args) > 0 {
 		logger.Printf("ignoring positional arguments %q, as superlance does", g.Args)
 	}
-	queue := notify.NewQueue(t, notify.QueueOptions{Log: logger})
-	c := &crashmail{g: &g, to: to, log: logger, queue: queue, now: now}
+	queue := notify.NewQueue(mail.Transport, notify.QueueOptions{Log: logger})
+	c := &crashmail{g: &g, from: mail.From, to: mail.To, log: logger, queue: queue, now: now}
 	err = eventproto.Serve(ctx, eventproto.NewListener(stdin, stdout), c.handle, eventproto.ServeOptions{
 		Log: logger,
 		Drain: func(ctx context.Context) error {
@@ -94,6 +94,7 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 // crashmail holds the event handler's state.
 type crashmail struct {
 	g     *grammar
+	from  string
 	to    []string // -m split into addresses; nil without -m
 	log   *log.Logger
 	queue *notify.Queue
@@ -115,8 +116,8 @@ func (c *crashmail) handle(_ context.Context, ev eventproto.Event) {
 		return
 	}
 	m := &notify.Message{
-		From:    c.g.From,
-		Subject: subject(c.g.OptionalHeader, ps.ProcessName, asctime(c.now())),
+		From:    c.from,
+		Subject: subject(c.g.OptionalHeader, ps.ProcessName, superlance.Asctime(c.now())),
 		Body:    body(ps),
 	}
 	if c.to == nil {
@@ -130,22 +131,7 @@ func (c *crashmail) handle(_ context.Context, ev eventproto.Event) {
 		c.log.Printf("not mailed: %v", err)
 		return
 	}
-	c.log.Printf("Mailed:\n\n%s\n", text(m))
-}
-
-// recipients splits -m on commas: upstream wrote it into the To: header
-// for "sendmail -t", where a comma separates recipients.
-func recipients(email string) ([]string, error) {
-	var to []string
-	for _, a := range strings.Split(email, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			to = append(to, a)
-		}
-	}
-	if len(to) == 0 {
-		return nil, fmt.Errorf("--email %q: no address", email)
-	}
-	return to, nil
+	c.log.Printf("Mailed:\n\n%s\n", superlance.Mailed(m))
 }
 
 // watched applies -p/-a: no -p, or -a, means every program; otherwise a
@@ -172,15 +158,4 @@ func subject(header, process, when string) string {
 // body is superlance's crashmail body.
 func body(ps eventproto.ProcessState) string {
 	return fmt.Sprintf("Process %s in group %s exited unexpectedly (pid %d) from state %s", ps.ProcessName, ps.GroupName, ps.Pid, ps.FromState)
-}
-
-// text is the message as superlance shows it in its "Mailed:" log block.
-func text(m *notify.Message) string {
-	return "To: " + strings.Join(m.To, ", ") + "\nSubject: " + m.Subject + "\n\n" + m.Body
-}
-
-// asctime is supervisor's childutils.get_asctime: local time, milliseconds
-// truncated after a comma.
-func asctime(t time.Time) string {
-	return t.Local().Format("2006-01-02 15:04:05,000")
 }

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/superlance-go/superlance/eventproto"
+	"github.com/superlance-go/superlance/internal/superlance"
 	"github.com/superlance-go/superlance/internal/svtest"
 )
 
@@ -30,6 +32,13 @@ func TestRejectedCommandLines(t *testing.T) {
 		{"header injection in -o", []string{"-m", "a@example.com", "-o", "x\r\nBcc: b@example.com"}, "crashmail: error:"},
 		{"smtp option without host", []string{"--smtp-user", "bob"}, "--smtp-user needs --smtp-host"},
 		{"bad smtp tls", []string{"--smtp-host", "localhost", "--smtp-tls", "maybe"}, "--smtp-tls"},
+		{"empty smtp host", []string{"-m", "a@example.com", "--smtp-host", ""}, "--smtp-host: empty host"},
+		{"empty mail command", []string{"-m", "a@example.com", "-s", ""}, "-s/--sendmail: empty command"},
+		{"empty mail command, long", []string{"-m", "a@example.com", "--sendmail="}, "-s/--sendmail: empty command"},
+		{"smtp host with two colons", []string{"--smtp-host", "h:p:q"}, `--smtp-host: invalid host "h:p:q"`},
+		{"smtp port out of range", []string{"--smtp-host", "h:99999"}, `port "99999" is not a number from 1 to 65535`},
+		{"mail command and smtp host", []string{"-s", "cat", "--smtp-host", "localhost"}, "exclude each other"},
+		{"empty -m", []string{"-m", ""}, "-m/--email: no address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,7 +98,7 @@ func TestSubjectAndBody(t *testing.T) {
 	if got, want := body(ps), "Process foo in group bar exited unexpectedly (pid 58597) from state RUNNING"; got != want {
 		t.Errorf("body: got %q, want %q", got, want)
 	}
-	if got, want := asctime(time.Date(2026, 11, 21, 16, 23, 32, 987999999, time.Local)), at; got != want {
+	if got, want := superlance.Asctime(time.Date(2026, 11, 21, 16, 23, 32, 987999999, time.Local)), at; got != want {
 		t.Errorf("asctime: got %q, want %q", got, want)
 	}
 }
@@ -226,5 +235,24 @@ func TestRunRedeliveryMailedOnce(t *testing.T) {
 	}
 	if n := len(sink.Mails(t)); n != 1 {
 		t.Errorf("mails: got %d, want 1", n)
+	}
+}
+
+// TestRunWarnsOfMissingMailCommand: a mail command whose program does not
+// exist is said on stderr at start-up; the listener still runs (the program
+// may be installed later), and without -m nothing is said.
+func TestRunWarnsOfMissingMailCommand(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "sendmail")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"-m", "a@example.com", "-s", missing + " -t -i"}, strings.NewReader(""), &stdout, &stderr, listenerEnv)
+	if code != 0 {
+		t.Fatalf("exit: got %d, want 0; stderr %q", code, stderr.String())
+	}
+	if want := "crashmail: warning: mail command \"" + missing + " -t -i\": " + missing + " does not exist"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr: got %q, want it to contain %q", stderr.String(), want)
+	}
+	stderr.Reset()
+	if code := run(context.Background(), []string{"-s", missing}, strings.NewReader(""), &stdout, &stderr, listenerEnv); code != 0 || strings.Contains(stderr.String(), "warning") {
+		t.Errorf("without -m: got exit %d, stderr %q; want 0 and no warning", code, stderr.String())
 	}
 }

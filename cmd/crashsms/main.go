@@ -2,13 +2,32 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/superlance-go/superlance/eventproto"
 	"github.com/superlance-go/superlance/internal/batchmon"
 )
+
+// tool is crashsms's policy; batchmon does the rest.
+var tool = batchmon.Tool{
+	Name:           "crashsms",
+	Description:    "Collect unexpected process exits as short SMS-style lines and mail them in one batch per interval.",
+	Event:          eventproto.ProcessStateExited,
+	DefaultSubject: "", // no Subject unless -s, for email-to-SMS gateways
+	Format:         format,
+}
+
+// format is crashsms's short line: every unexpected exit.
+func format(ps eventproto.ProcessState, asctime string) (string, bool) {
+	if ps.Expected {
+		return "", false
+	}
+	return fmt.Sprintf("[%s:%s](%d) exited unexpectedly %s", ps.GroupName, ps.ProcessName, ps.Pid, asctime), true
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -18,5 +37,5 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
-	return batchmon.Run(ctx, batchmon.CrashSMS, args, stdin, stdout, stderr, env)
+	return batchmon.Run(ctx, tool, args, stdin, stdout, stderr, env)
 }

@@ -4,15 +4,16 @@
 // Usage:
 //
 //	fatalmailbatch -t TO[,TO...] -f FROM [-i MINUTES] [-s SUBJECT] [-H HOST[:PORT]]
-//	    [-e TICK_N] [-u USER (-p PASSWORD | --password-env VAR | --password-file FILE)]
-//	    [--tls | --smtp-ssl] [--tls-cacert FILE | --tls-insecure] [--sendmail[=CMD]]
+//	    [-e TICK_N] [-u USER (--smtp-password-env VAR | --smtp-password-file FILE | -p PASSWORD)]
+//	    [--tls | --smtp-tls none|starttls|tls] [--smtp-cacert FILE | --smtp-insecure]
+//	    [--sendmail[=CMD]]
 //
 // On PROCESS_STATE_FATAL it collects the line
 //
 //	<asctime> -- Process GROUP:NAME failed to start too many times
 //
 // (asctime: local time of handling, YYYY-MM-DD HH:MM:SS,mmm) and logs it.
-// Each -e tick event adds its minutes; when they reach -i the collected
+// Each -e tick event adds its period; when that reaches -i the collected
 // lines go out as ONE mail, joined by newlines, and the sum restarts. Empty
 // batches send nothing. The subject defaults to "Fatal start alert from supervisord".
 //
@@ -26,24 +27,30 @@
 // When supervisord reports dropped events (a poolserial gap), a line saying
 // so is added to the batch.
 //
-// Flags (superlance's, then long-only additions):
+// Flags (superlance's, with the mail options every tool shares; earlier
+// spellings --password-env, --password-file, --smtp-ssl, --tls-cacert,
+// --tls-insecure and --sendmail-program are still accepted):
 //
 //	-t, --toEmail TO_EMAILS    recipients, comma separated, each trimmed (required)
-//	-f, --fromEmail FROM       sender (required)
-//	-i, --interval MINUTES     batch interval, a positive finite number (default 1)
+//	-f, --from FROM            sender (required; also --fromEmail)
+//	-i, --interval MINUTES     batch interval, counted in whole seconds (default 1;
+//	                           0 sends at every tick)
 //	-s, --subject SUBJECT      subject; -s "" sends no Subject header
-//	-H, --smtpHost HOST[:PORT] SMTP server (default localhost, port 25; [::1]:25 for IPv6)
-//	-e, --tickEvent TICK_N     tick event that counts (default TICK_60)
-//	-u, --userName USER        SMTP AUTH user
+//	-H, --smtp-host HOST[:PORT] SMTP server (default localhost, port 25; [::1]:25
+//	                           for IPv6; also --smtpHost)
+//	-e, --tickEvent TICK_N     tick event that counts: TICK_5, TICK_60 (default)
+//	                           or TICK_3600
+//	-u, --smtp-user USER       SMTP AUTH user (also --userName)
 //	-p, --password PASSWORD    SMTP AUTH password (visible in ps; prefer the two below)
-//	--password-env VAR         read the password from environment variable VAR
-//	--password-file FILE       read the password from the first line of FILE
+//	--smtp-password-env VAR    read the password from environment variable VAR
+//	--smtp-password-file FILE  read the password from the first line of FILE
 //	--tls                      require STARTTLS, with or without credentials
-//	--smtp-ssl                 implicit TLS (port 465 unless -H gives one)
-//	--tls-cacert FILE          trust the CA certificates in FILE
-//	--tls-insecure             skip certificate verification
+//	--smtp-tls MODE            none (default), starttls (--tls) or tls (implicit
+//	                           TLS, port 465 unless -H gives one)
+//	--smtp-cacert FILE         trust the CA certificates in FILE
+//	--smtp-insecure            skip certificate verification
 //	--sendmail[=CMD]           deliver through CMD (/bin/sh -c, message on stdin)
-//	--sendmail-program CMD     instead of SMTP; default CMD "/usr/sbin/sendmail -t -i"
+//	                           instead of SMTP; default CMD "/usr/sbin/sendmail -t -i"
 //	-h, --help                 help on stdout
 //
 // Positional arguments are ignored, as superlance does.
@@ -53,7 +60,7 @@
 //
 //	[eventlistener:fatalmailbatch]
 //	command=/usr/local/bin/fatalmailbatch -t ops@example.com -f supervisord@example.com
-//	    -H smtp.example.com:587 --tls -u alerts --password-file /etc/fatalmailbatch.pw
+//	    -H smtp.example.com:587 --tls -u alerts --smtp-password-file /etc/fatalmailbatch.pw
 //	events=PROCESS_STATE_FATAL,TICK_60
 //
 // Log lines (stderr, prefixed "fatalmailbatch: ", one per fact): each collected
@@ -75,15 +82,17 @@
 // (upstream drops it and logs "Sending" anyway); the Sending block is only
 // logged after a successful send; SMTP has timeouts and never blocks event
 // handling; certificates are verified (upstream verifies nothing; use
-// --tls-cacert or --tls-insecure); --tls means STARTTLS is required even
+// --smtp-cacert or --smtp-insecure); --tls means STARTTLS is required even
 // without credentials (upstream ignores --tls without them); -u without a
 // password or the reverse is an error (upstream silently skips AUTH);
-// credentials without --tls or --smtp-ssl are refused at start-up unless
+// credentials without TLS are refused at start-up unless
 // the server is localhost (upstream sends the password in clear text); -i
-// inf/nan, TICK_0 and a missing -t/-f are usage errors with exit 2
-// (upstream: never flushes / traceback exit 1 / help on stdout exit 1);
-// an empty address in -t ("a,,b") is a usage error (upstream kept it and
-// the server refused it);
+// inf/nan/negative, -e other than TICK_5/TICK_60/TICK_3600, an empty -H or
+// --sendmail=, a port outside 1-65535 and a missing -t/-f are usage errors
+// with exit 2 (upstream: never flushes / traceback exit 1 / help on stdout
+// exit 1); empty parts of -t ("a,,b") are skipped (upstream sent them and
+// the server refused them); -i is counted in whole seconds (upstream sums
+// float minutes: with TICK_5, -i 0.5 flushed after 7 ticks, not 6);
 // long options must be spelled in full; repeated events (a redelivery)
 // are not collected twice.
 package main

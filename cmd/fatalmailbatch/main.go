@@ -2,13 +2,29 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/superlance-go/superlance/eventproto"
 	"github.com/superlance-go/superlance/internal/batchmon"
 )
+
+// tool is fatalmailbatch's policy; batchmon does the rest.
+var tool = batchmon.Tool{
+	Name:           "fatalmailbatch",
+	Description:    "Collect processes that failed to start (FATAL) and mail them in one batch per interval.",
+	Event:          eventproto.ProcessStateFatal,
+	DefaultSubject: "Fatal start alert from supervisord",
+	Format:         format,
+}
+
+// format is fatalmailbatch's line: every process that gave up starting.
+func format(ps eventproto.ProcessState, asctime string) (string, bool) {
+	return fmt.Sprintf("%s -- Process %s:%s failed to start too many times", asctime, ps.GroupName, ps.ProcessName), true
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -18,5 +34,5 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
-	return batchmon.Run(ctx, batchmon.FatalMailBatch, args, stdin, stdout, stderr, env)
+	return batchmon.Run(ctx, tool, args, stdin, stdout, stderr, env)
 }

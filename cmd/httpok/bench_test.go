@@ -24,7 +24,7 @@ import (
 func BenchmarkTick(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "It works") }))
 	defer srv.Close()
-	cfg, code, done := parseArgs([]string{"-p", "web", "-b", "works", srv.URL + "/health"}, io.Discard, io.Discard)
+	cfg, code, done := parseArgs([]string{"-p", "web", "-b", "works", srv.URL + "/health"}, io.Discard, io.Discard, nil)
 	if done {
 		b.Fatalf("parseArgs: exit %d", code)
 	}

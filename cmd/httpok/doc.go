@@ -8,7 +8,7 @@ Usage:
 
 	httpok [-p NAME]... [-a] [-t SECONDS] [-c CODE]... [-b TEXT]
 	       [-s COMMAND] [-m ADDRESS] [-g COMMAND] [-d DIR] [-e | -E] [-n NAME]
-	       [--tls-verify] [--tls-cacert FILE] [SMTP options] URL
+	       [--https-verify] [--https-cacert FILE] [mail options] URL
 
 On each TICK_* event httpok GETs URL (http or https, redirects not followed,
 headers "User-Agent: httpok" and "Accept-Encoding: identity"). The check is
@@ -47,12 +47,14 @@ Options:
 	-E, --not-eager           check only while a monitored process (-p, or any
 	                          with -a) is RUNNING; the last of -e/-E wins
 	-n, --name NAME           name in the subject: "httpok [NAME]: ..."
-	    --tls-verify          verify the certificate of an https URL
-	    --tls-cacert FILE     trust the CAs in this PEM file (implies --tls-verify)
+	    --https-verify        verify the certificate of an https URL (also --tls-verify)
+	    --https-cacert FILE   trust the CAs in this PEM file (implies --https-verify;
+	                          also --tls-cacert)
 	    --smtp-host HOST[:PORT], --smtp-user USER, --smtp-password-env VAR,
 	    --smtp-password-file FILE, --smtp-tls none|starttls|tls,
-	    --smtp-cacert FILE, --from ADDRESS
-	                          deliver mail over SMTP instead of -s
+	    --smtp-cacert FILE, --smtp-insecure, --from ADDRESS
+	                          deliver mail over SMTP instead of -s (the mail
+	                          options every tool shares)
 	-h, --help                show the usage
 
 The report lines are upstream's, in upstream's order, and each is also logged
@@ -110,7 +112,7 @@ Differences from Python httpok:
   - -t is one deadline for the whole check and must be a positive number;
     upstream's -t 0 failed every check without a request.
   - https uses SNI and IPv6; certificates are still not verified unless
-    --tls-verify or --tls-cacert is given, as upstream.
+    --https-verify or --https-cacert is given, as upstream.
   - The gcore command is split into words and run without a shell. The core
     file is always directly inside --coredir: a '/' in the process name
     becomes '_' and a name of only dots gets a leading '_' (upstream joined

@@ -13,31 +13,32 @@ import (
 	"time"
 
 	"github.com/superlance-go/superlance/internal/cli"
+	"github.com/superlance-go/superlance/internal/mailflags"
 )
 
 const description = "A supervisord event listener that checks a URL on every TICK event " +
 	"and restarts processes when it answers badly or not at all."
 
 // grammar is the command line, option for option as superlance's httpok
-// (getopt "hp:at:c:b:s:m:g:d:eEn:"), plus long-only additions.
+// (getopt "hp:at:c:b:s:m:g:d:eEn:"), plus long-only additions; -s and -m
+// come with the mail options every tool shares.
 type grammar struct {
 	Program  []string `short:"p" name:"program" sep:"none" placeholder:"NAME" help:"Process to restart, as name or group:name (repeatable)."`
 	Any      bool     `short:"a" name:"any" help:"Restart every process supervisord runs (except this listener)."`
 	Timeout  string   `short:"t" name:"timeout" default:"10" placeholder:"SECONDS" help:"Total time allowed for one check, a positive number (default ${default})."`
 	Code     []int    `short:"c" name:"code" sep:"none" placeholder:"CODE" help:"Acceptable HTTP status (repeatable; 200 when none given)."`
 	Body     string   `short:"b" name:"body" placeholder:"TEXT" help:"Text the response body must contain."`
-	Sendmail string   `short:"s" name:"sendmail_program" aliases:"sendmail" default:"/usr/sbin/sendmail -t -i" placeholder:"COMMAND" help:"Mail command, run with /bin/sh -c, message on stdin (default \"${default}\"; also --sendmail)."`
-	Email    string   `short:"m" name:"email" placeholder:"ADDRESS" help:"Mail a report to this address after acting."`
 	Gcore    string   `short:"g" name:"gcore" default:"/usr/bin/gcore -o" placeholder:"COMMAND" help:"Core-dump command, run without a shell with <coredir>/<namespec> and the pid appended (default \"${default}\")."`
 	Coredir  string   `short:"d" name:"coredir" placeholder:"DIR" help:"Dump the core of each RUNNING process into DIR before restarting it."`
 	Eager    bool     `short:"e" name:"eager" help:"Check even when no monitored process is RUNNING (default)."`
 	NotEager bool     `short:"E" name:"not-eager" help:"Check only when a monitored process is RUNNING."`
 	Name     string   `short:"n" name:"name" placeholder:"NAME" help:"Name shown in the mail subject: httpok [NAME]: ..."`
 
-	TLSVerify bool   `name:"tls-verify" help:"Verify the server certificate of an https URL (off by default, as upstream)."`
-	TLSCACert string `name:"tls-cacert" placeholder:"FILE" help:"PEM file of CAs to verify against (implies --tls-verify)."`
+	HTTPSVerify bool   `name:"https-verify" aliases:"tls-verify" help:"Verify the server certificate of an https URL (off by default, as upstream)."`
+	HTTPSCACert string `name:"https-cacert" aliases:"tls-cacert" placeholder:"FILE" help:"PEM file of CAs to verify the https URL against (implies --https-verify)."`
 
-	SMTP cli.SMTPFlags `embed:""`
+	// -m, -s and the SMTP options: every tool's mail options.
+	Mail mailflags.Options `embed:""`
 
 	URL string `arg:"" name:"URL" help:"The http:// or https:// URL to check."`
 }
@@ -50,8 +51,7 @@ type config struct {
 	codes     []int
 	body      string
 	hasBody   bool
-	sendmail  string
-	email     []string
+	mail      mailflags.Mail
 	gcore     []string
 	coredir   string
 	eager     bool
@@ -59,18 +59,17 @@ type config struct {
 	rawURL    string // as given: it appears verbatim in messages, as upstream
 	url       *url.URL
 	tlsConfig *tls.Config
-	smtp      *cli.SMTPFlags
 }
 
 // parseArgs parses and validates the command line. done reports that run
 // must return code now (help printed or a usage error reported).
-func parseArgs(args []string, stdout, stderr io.Writer) (cfg *config, code int, done bool) {
+func parseArgs(args []string, stdout, stderr io.Writer, env []string) (cfg *config, code int, done bool) {
 	var g grammar
 	kctx, code, done := cli.Parse("httpok", description, &g, args, stdout, stderr)
 	if done {
 		return nil, code, true
 	}
-	cfg, err := g.config()
+	cfg, err := g.config(cli.Given(kctx), env)
 	if err != nil {
 		cli.Usagef(stderr, "httpok", "%v", err)
 		return nil, cli.ExitUsage, true
@@ -91,19 +90,17 @@ func parseArgs(args []string, stdout, stderr io.Writer) (cfg *config, code int, 
 	return cfg, 0, false
 }
 
-func (g *grammar) config() (*config, error) {
+func (g *grammar) config(given map[string]bool, env []string) (*config, error) {
 	cfg := &config{
 		programs: g.Program,
 		any:      g.Any,
 		codes:    g.Code,
 		body:     g.Body,
 		hasBody:  g.Body != "",
-		sendmail: g.Sendmail,
 		gcore:    strings.Fields(g.Gcore),
 		coredir:  g.Coredir,
 		name:     g.Name,
 		rawURL:   g.URL,
-		smtp:     &g.SMTP,
 	}
 	if len(cfg.codes) == 0 {
 		cfg.codes = []int{200}
@@ -115,19 +112,10 @@ func (g *grammar) config() (*config, error) {
 	if cfg.url, err = parseURL(g.URL); err != nil {
 		return nil, err
 	}
-	if g.Email != "" {
-		// Upstream hands -m to "sendmail -t" in a To: header, where a comma
-		// separates recipients; keep that working.
-		for _, a := range strings.Split(g.Email, ",") {
-			if a = strings.TrimSpace(a); a != "" {
-				cfg.email = append(cfg.email, a)
-			}
-		}
-		if len(cfg.email) == 0 {
-			return nil, fmt.Errorf("--email %q: no address", g.Email)
-		}
+	if cfg.mail, err = g.Mail.Mail(given, env); err != nil {
+		return nil, err
 	}
-	if cfg.tlsConfig, err = tlsConfig(g.TLSVerify, g.TLSCACert); err != nil {
+	if cfg.tlsConfig, err = tlsConfig(g.HTTPSVerify, g.HTTPSCACert); err != nil {
 		return nil, err
 	}
 	return cfg, nil
@@ -187,11 +175,11 @@ func tlsConfig(verify bool, caFile string) (*tls.Config, error) {
 	}
 	pem, err := os.ReadFile(caFile)
 	if err != nil {
-		return nil, fmt.Errorf("--tls-cacert: %w", err)
+		return nil, fmt.Errorf("--https-cacert: %w", err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("--tls-cacert %s: no PEM certificate found", caFile)
+		return nil, fmt.Errorf("--https-cacert %s: no PEM certificate found", caFile)
 	}
 	return &tls.Config{RootCAs: pool}, nil
 }

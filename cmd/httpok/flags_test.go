@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/superlance-go/superlance/notify"
 )
 
 func TestParseArgsAccepted(t *testing.T) {
@@ -80,11 +82,11 @@ func TestParseArgsAccepted(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			cfg, code, done := parseArgs(tt.args, &stdout, &stderr)
+			cfg, code, done := parseArgs(tt.args, &stdout, &stderr, nil)
 			if done {
 				t.Fatalf("parseArgs(%q): got done with code %d, stderr %q; want accepted", tt.args, code, stderr.String())
 			}
-			got := want{cfg.programs, cfg.any, cfg.timeout, cfg.codes, cfg.body, cfg.sendmail, cfg.email, cfg.gcore, cfg.coredir, cfg.eager, cfg.name, cfg.rawURL}
+			got := want{cfg.programs, cfg.any, cfg.timeout, cfg.codes, cfg.body, cfg.mail.Transport.(*notify.Sendmail).Command, cfg.mail.To, cfg.gcore, cfg.coredir, cfg.eager, cfg.name, cfg.rawURL}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("parseArgs(%q):\ngot  %+v\nwant %+v", tt.args, got, tt.want)
 			}
@@ -128,7 +130,8 @@ func TestRunRejects(t *testing.T) {
 		{"bad email", []string{"-m", "not an address", "http://x/"}, "mail settings"},
 		{"empty email list", []string{"-m", ",", "http://x/"}, "no address"},
 		{"CR in name", []string{"-m", "ops@example.com", "-n", "a\r\nBcc: x@example.com", "http://x/"}, "mail settings"},
-		{"missing CA file", []string{"--tls-cacert", "/nonexistent/ca.pem", "https://x/"}, "--tls-cacert"},
+		{"missing CA file", []string{"--https-cacert", "/nonexistent/ca.pem", "https://x/"}, "--https-cacert"},
+		{"missing CA file, older spelling", []string{"--tls-cacert", "/nonexistent/ca.pem", "https://x/"}, "--https-cacert"},
 		{"CA file without PEM", []string{"--tls-cacert", noPEM, "https://x/"}, "no PEM certificate"},
 		{"smtp option without host", []string{"--smtp-user", "u", "http://x/"}, "--smtp-user needs --smtp-host"},
 		{"bad smtp-tls", []string{"--smtp-tls", "maybe", "http://x/"}, "--smtp-tls"},
@@ -156,7 +159,7 @@ func TestRunHelp(t *testing.T) {
 	if code != 0 {
 		t.Errorf("got exit %d, want 0", code)
 	}
-	for _, s := range []string{"Usage: httpok", "--sendmail_program", "--not-eager", "--tls-cacert", "--smtp-host"} {
+	for _, s := range []string{"Usage: httpok", "--sendmail_program", "--not-eager", "--https-cacert", "--smtp-host"} {
 		if !strings.Contains(stdout.String(), s) {
 			t.Errorf("help on stdout lacks %q:\n%s", s, stdout.String())
 		}

@@ -11,7 +11,9 @@ import (
 	"syscall"
 
 	"github.com/superlance-go/superlance/internal/cli"
+	"github.com/superlance-go/superlance/internal/environ"
 	"github.com/superlance-go/superlance/internal/superlance"
+	"github.com/superlance-go/superlance/internal/tickloop"
 	"github.com/superlance-go/superlance/notify"
 	"github.com/superlance-go/superlance/rpcclient"
 )
@@ -24,16 +26,11 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
-	cfg, code, done := parseArgs(args, stdout, stderr)
+	cfg, code, done := parseArgs(args, stdout, stderr, env)
 	if done {
 		return code
 	}
-	transport, err := cfg.smtp.Transport(cfg.sendmail, env)
-	if err != nil {
-		cli.Usagef(stderr, "httpok", "%v", err)
-		return cli.ExitUsage
-	}
-	if cfg.email != nil {
+	if cfg.mail.To != nil {
 		// Refuse a recipient, name or From that could never be mailed now,
 		// rather than on the first failure.
 		probe := cfg.message(subject(cfg.name, cfg.rawURL+": bad status returned"), "")
@@ -42,11 +39,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return cli.ExitUsage
 		}
 	}
-	if url, ok := cli.Getenv(env, "SUPERVISOR_SERVER_URL"); !ok || url == "" {
+	if url, ok := environ.Get(env, "SUPERVISOR_SERVER_URL"); !ok || url == "" {
 		fmt.Fprintln(stderr, "httpok must be run as a supervisor event listener")
 		return cli.ExitOK
 	}
 	logger := cli.NewLogger(stderr, "httpok")
+	for _, w := range cfg.mail.Warnings {
+		logger.Printf("warning: %s", w)
+	}
 	client, err := rpcclient.FromEnv(env)
 	if err != nil {
 		logger.Printf("connecting to supervisord: %v", err)
@@ -56,11 +56,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 	h := newHTTPOK(cfg, client, env, logger)
 	var queue *notify.Queue
-	if cfg.email != nil {
-		queue = notify.NewQueue(transport, notify.QueueOptions{Log: logger})
+	if cfg.mail.To != nil {
+		queue = notify.NewQueue(cfg.mail.Transport, notify.QueueOptions{Log: logger})
 		h.enqueue = queue.Enqueue
 	}
-	err = cli.ServeTicks(ctx, stdin, stdout, logger, queue, h.tick)
+	err = tickloop.Serve(ctx, stdin, stdout, logger, queue, h.tick)
 	if err != nil {
 		logger.Printf("%v", err)
 		return cli.ExitFailure
@@ -81,8 +81,8 @@ type httpok struct {
 func newHTTPOK(cfg *config, sv supervisor, env []string, logger *log.Logger) *httpok {
 	c := &checker{rawURL: cfg.rawURL, url: cfg.url, timeout: cfg.timeout, tls: cfg.tlsConfig}
 	var me self
-	me.name, _ = cli.Getenv(env, "SUPERVISOR_PROCESS_NAME")
-	me.group, _ = cli.Getenv(env, "SUPERVISOR_GROUP_NAME")
+	me.name, _ = environ.Get(env, "SUPERVISOR_PROCESS_NAME")
+	me.group, _ = environ.Get(env, "SUPERVISOR_GROUP_NAME")
 	return &httpok{cfg: cfg, sv: sv, check: c.check, self: me, log: logger}
 }
 
@@ -119,15 +119,10 @@ func (h *httpok) tick(ctx context.Context) {
 	}
 	// Logged when queued, as upstream logs right after handing the message
 	// to sendmail; the queue logs the delivery itself.
-	h.log.Printf("Mailed:\n\n%s", mailText(m))
+	h.log.Printf("Mailed:\n\n%s", superlance.Mailed(m))
 }
 
 // message is the report mail.
 func (cfg *config) message(subj, body string) *notify.Message {
-	return &notify.Message{To: cfg.email, From: cfg.smtp.From, Subject: subj, Body: body}
-}
-
-// mailText renders m the way upstream wrote it to sendmail and to stderr.
-func mailText(m *notify.Message) string {
-	return fmt.Sprintf("To: %s\nSubject: %s\n\n%s", strings.Join(m.To, ", "), m.Subject, m.Body)
+	return &notify.Message{To: cfg.mail.To, From: cfg.mail.From, Subject: subj, Body: body}
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/superlance-go/superlance/internal/superlance"
 	"github.com/superlance-go/superlance/notify"
 	"github.com/superlance-go/superlance/rpcclient"
 )
@@ -84,7 +85,7 @@ type tickHarness struct {
 
 func newTickHarness(t *testing.T, args []string, sv *fakeSupervisor, res result, env []string) *tickHarness {
 	t.Helper()
-	cfg, code, done := parseArgs(append(args, "http://foo/bar"), &bytes.Buffer{}, &bytes.Buffer{})
+	cfg, code, done := parseArgs(append(args, "http://foo/bar"), &bytes.Buffer{}, &bytes.Buffer{}, nil)
 	if done {
 		t.Fatalf("parseArgs(%q): exit %d", args, code)
 	}
@@ -249,7 +250,7 @@ func TestTickUpstreamSequences(t *testing.T) {
 				}
 				// Every line but the first was logged as it happened, then the
 				// Mailed: block closed the report.
-				wantLog := strings.Join(tt.wantLines, "\n") + "\nMailed:\n\n" + mailText(m) + "\n"
+				wantLog := strings.Join(tt.wantLines, "\n") + "\nMailed:\n\n" + superlance.Mailed(m) + "\n"
 				if th.stderr.String() != wantLog {
 					t.Errorf("stderr:\ngot  %q\nwant %q", th.stderr.String(), wantLog)
 				}

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/svtest"
 	"github.com/superlance-go/superlance/rpcclient"
 )
@@ -48,7 +47,6 @@ func benchTick(b *testing.B, cumulative bool, procs []rpcclient.ProcessInfo) {
 		rules:      rules{programs: map[string]uint64{}, groups: map[string]uint64{}, any: math.MaxUint64, hasAny: true},
 		cumulative: cumulative,
 		uptime:     math.MaxInt64,
-		smtp:       new(cli.SMTPFlags),
 	}
 	sv := &listSupervisor{fakeSupervisor{procs: procs}}
 	var lines int

@@ -43,9 +43,9 @@ The flags are:
 	-n, --name NAME
 		Subject prefix "memmon [NAME]: " instead of "memmon: ".
 	--smtp-host, --smtp-user, --smtp-password-env, --smtp-password-file,
-	--smtp-tls, --smtp-cacert, --from
-		Deliver mail over SMTP instead of the sendmail command (see
-		--help).
+	--smtp-tls, --smtp-cacert, --smtp-insecure, --from
+		Deliver mail over SMTP instead of the sendmail command (the
+		mail options every tool shares; see --help).
 	-h, --help
 		Show the help on stdout and exit 0.
 

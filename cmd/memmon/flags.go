@@ -10,13 +10,15 @@ import (
 	"strings"
 
 	"github.com/superlance-go/superlance/internal/cli"
+	"github.com/superlance-go/superlance/internal/mailflags"
 )
 
 const description = "A supervisord event listener that restarts processes whose resident " +
 	"memory (RSS) exceeds a limit, checked on every TICK event."
 
 // grammar is the command line, option for option as superlance's memmon
-// (getopt "hcp:g:a:s:m:n:u:"), plus the shared long-only SMTP options.
+// (getopt "hcp:g:a:s:m:n:u:"); -s and -m come with the mail options every
+// tool shares.
 // Sizes and times are plain strings, parsed afterwards, so that an error
 // can name the option and the value exactly.
 type grammar struct {
@@ -24,28 +26,25 @@ type grammar struct {
 	Program    []string `short:"p" name:"program" sep:"none" placeholder:"NAME=SIZE" help:"Limit for a program, as name=SIZE or group:name=SIZE (repeatable; a later NAME overrides)."`
 	Group      []string `short:"g" name:"group" aliases:"groupname" sep:"none" placeholder:"GROUP=SIZE" help:"Limit for every process of a group (repeatable)."`
 	Any        string   `short:"a" name:"any" placeholder:"SIZE" help:"Limit for every process no other rule names."`
-	Sendmail   string   `short:"s" name:"sendmail_program" aliases:"sendmail" default:"/usr/sbin/sendmail -t -i" placeholder:"COMMAND" help:"Mail command, run with /bin/sh -c, message on stdin."`
-	Email      string   `short:"m" name:"email" placeholder:"ADDRESS" help:"Mail this address when a process is restarted or cannot be."`
 	Uptime     string   `short:"u" name:"uptime" placeholder:"TIME" help:"Mail about a restart only when the process had been up at most this long (seconds, or a number with s, m, h or d)."`
 	Name       string   `short:"n" name:"name" placeholder:"NAME" help:"Name shown in the mail subject: memmon [NAME]: ..."`
 
-	SMTP cli.SMTPFlags `embed:""`
+	// -m, -s and the SMTP options: every tool's mail options.
+	Mail mailflags.Options `embed:""`
 }
 
 // config is the validated command line.
 type config struct {
 	rules      rules
 	cumulative bool
-	sendmail   string
-	email      []string
+	mail       mailflags.Mail
 	uptime     int64 // seconds; math.MaxInt64 when not given
 	name       string
-	smtp       *cli.SMTPFlags
 }
 
 // parseArgs parses and validates the command line. done reports that run
 // must return code now (help printed or a usage error reported).
-func parseArgs(args []string, stdout, stderr io.Writer) (cfg *config, code int, done bool) {
+func parseArgs(args []string, stdout, stderr io.Writer, env []string) (cfg *config, code int, done bool) {
 	if len(args) == 0 {
 		// Upstream prints its usage and exits 255 here. A memmon line
 		// without options is almost certainly a mistake in supervisord.conf,
@@ -58,13 +57,7 @@ func parseArgs(args []string, stdout, stderr io.Writer) (cfg *config, code int, 
 	if done {
 		return nil, code, true
 	}
-	given := map[string]bool{}
-	for _, p := range kctx.Path {
-		if p.Flag != nil {
-			given[p.Flag.Name] = true
-		}
-	}
-	cfg, err := g.config(given)
+	cfg, err := g.config(cli.Given(kctx), env)
 	if err != nil {
 		cli.Usagef(stderr, "memmon", "%v", err)
 		return nil, cli.ExitUsage, true
@@ -74,13 +67,11 @@ func parseArgs(args []string, stdout, stderr io.Writer) (cfg *config, code int, 
 
 // config validates g; given holds the names of the flags that appeared on
 // the command line, so that -a "" is an error and not "no -a".
-func (g *grammar) config(given map[string]bool) (*config, error) {
+func (g *grammar) config(given map[string]bool, env []string) (*config, error) {
 	cfg := &config{
 		cumulative: g.Cumulative,
-		sendmail:   g.Sendmail,
 		uptime:     math.MaxInt64,
 		name:       g.Name,
-		smtp:       &g.SMTP,
 		rules: rules{
 			programs: map[string]uint64{},
 			groups:   map[string]uint64{},
@@ -104,17 +95,8 @@ func (g *grammar) config(given map[string]bool) (*config, error) {
 			return nil, fmt.Errorf("--uptime %q: %w", g.Uptime, err)
 		}
 	}
-	if given["email"] {
-		// Upstream hands -m to "sendmail -t" in a To: header, where a comma
-		// separates recipients; keep that working.
-		for _, a := range strings.Split(g.Email, ",") {
-			if a = strings.TrimSpace(a); a != "" {
-				cfg.email = append(cfg.email, a)
-			}
-		}
-		if len(cfg.email) == 0 {
-			return nil, fmt.Errorf("--email %q: no address", g.Email)
-		}
+	if cfg.mail, err = g.Mail.Mail(given, env); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }

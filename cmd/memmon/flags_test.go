@@ -7,6 +7,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/superlance-go/superlance/internal/mailflags"
+	"github.com/superlance-go/superlance/notify"
 )
 
 func TestParseSize(t *testing.T) {
@@ -99,58 +102,72 @@ func TestParseUptime(t *testing.T) {
 // reached only by prefix.
 func TestConfig(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		args []string
-		want config
+		name     string
+		args     []string
+		want     config
+		sendmail string
+		email    []string
 	}{
 		{
 			name: "upstream full",
 			args: []string{"-c", "-p", "foo=50MB", "-g", "bar=10kB", "--any", "250", "-s", "mutt", "-m", "me@you.com", "-u", "1d", "-n", "myproject"},
 			want: config{
 				rules:      rules{programs: map[string]uint64{"foo": 52428800}, groups: map[string]uint64{"bar": 10240}, any: 250, hasAny: true},
-				cumulative: true, sendmail: "mutt", email: []string{"me@you.com"}, uptime: 86400, name: "myproject",
+				cumulative: true, uptime: 86400, name: "myproject",
 			},
+			sendmail: "mutt",
+			email:    []string{"me@you.com"},
 		},
 		{
 			name: "upstream email only: defaults",
 			args: []string{"-m", "me@you.com"},
 			want: config{
-				rules:    rules{programs: map[string]uint64{}, groups: map[string]uint64{}},
-				sendmail: "/usr/sbin/sendmail -t -i", email: []string{"me@you.com"}, uptime: math.MaxInt64,
+				rules:  rules{programs: map[string]uint64{}, groups: map[string]uint64{}},
+				uptime: math.MaxInt64,
 			},
+			sendmail: "/usr/sbin/sendmail -t -i",
+			email:    []string{"me@you.com"},
 		},
 		{
 			name: "upstream program only: no email",
 			args: []string{"-p", "foo=50MB"},
 			want: config{
-				rules:    rules{programs: map[string]uint64{"foo": 52428800}, groups: map[string]uint64{}},
-				sendmail: "/usr/sbin/sendmail -t -i", uptime: math.MaxInt64,
+				rules:  rules{programs: map[string]uint64{"foo": 52428800}, groups: map[string]uint64{}},
+				uptime: math.MaxInt64,
 			},
+			sendmail: "/usr/sbin/sendmail -t -i",
 		},
 		{
 			name: "long names, aliases, attached values, later name overrides, name from -n only",
 			args: []string{"--program=web=1GB", "-pgrp:web=2", "--program", "web=3", "--groupname", "g=1kb", "--group=h=2kb", "--sendmail", "cat", "--email=a@b, c@d", "--uptime=2m", "-n", "x", "-p", "other=1", "-a", "1", "-a", "5"},
 			want: config{
-				rules:    rules{programs: map[string]uint64{"web": 3, "grp:web": 2, "other": 1}, groups: map[string]uint64{"g": 1024, "h": 2048}, any: 5, hasAny: true},
-				sendmail: "cat", email: []string{"a@b", "c@d"}, uptime: 120, name: "x",
+				rules:  rules{programs: map[string]uint64{"web": 3, "grp:web": 2, "other": 1}, groups: map[string]uint64{"g": 1024, "h": 2048}, any: 5, hasAny: true},
+				uptime: 120, name: "x",
 			},
+			sendmail: "cat",
+			email:    []string{"a@b", "c@d"},
 		},
 		{
 			name: "bundled",
 			args: []string{"-cp", "foo=1"},
 			want: config{
 				rules:      rules{programs: map[string]uint64{"foo": 1}, groups: map[string]uint64{}},
-				cumulative: true, sendmail: "/usr/sbin/sendmail -t -i", uptime: math.MaxInt64,
+				cumulative: true, uptime: math.MaxInt64,
 			},
+			sendmail: "/usr/sbin/sendmail -t -i",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			cfg, code, done := parseArgs(tc.args, &stdout, &stderr)
+			cfg, code, done := parseArgs(tc.args, &stdout, &stderr, nil)
 			if done {
 				t.Fatalf("parseArgs(%q) stopped with code %d, stderr %q", tc.args, code, stderr.String())
 			}
-			cfg.smtp = nil
+			sendmail, email := cfg.mail.Transport.(*notify.Sendmail).Command, cfg.mail.To
+			cfg.mail = mailflags.Mail{}
+			if sendmail != tc.sendmail || !reflect.DeepEqual(email, tc.email) {
+				t.Errorf("parseArgs(%q): got mail command %q to %q, want %q to %q", tc.args, sendmail, email, tc.sendmail, tc.email)
+			}
 			if !reflect.DeepEqual(*cfg, tc.want) {
 				t.Errorf("parseArgs(%q)\n got %+v\nwant %+v", tc.args, *cfg, tc.want)
 			}
@@ -185,7 +202,7 @@ func TestUsage(t *testing.T) {
 		{"empty any", []string{"-a", ""}, nil, 2, `memmon: error: --any "": invalid size ""`, ""},
 		{"negative any", []string{"-a", "-5"}, nil, 2, `memmon: error: --any "-5": invalid size "-5" (a size cannot be negative)`, ""},
 		{"bad uptime", []string{"-a", "1", "-u", "1y"}, nil, 2, `memmon: error: --uptime "1y": want seconds or a number with s, m, h or d`, ""},
-		{"empty email", []string{"-a", "1", "-m", " , "}, nil, 2, `memmon: error: --email " , ": no address`, ""},
+		{"empty email", []string{"-a", "1", "-m", " , "}, nil, 2, `memmon: error: -m/--email: no address in " , "`, ""},
 		{"header injection", []string{"-a", "1", "-m", "a@b", "-n", "x\r\nBcc: evil@x"}, nil, 2, "memmon: error: mail settings:", ""},
 		{"smtp option without host", []string{"-a", "1", "--smtp-user", "u"}, nil, 2, "memmon: error: --smtp-user needs --smtp-host", ""},
 		{"not under supervisord", []string{"-a", "1MB"}, nil, 1, "memmon must be run as a supervisor event listener\n", ""},

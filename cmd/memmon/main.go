@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/superlance-go/superlance/internal/cli"
+	"github.com/superlance-go/superlance/internal/environ"
+	"github.com/superlance-go/superlance/internal/tickloop"
 	"github.com/superlance-go/superlance/notify"
 	"github.com/superlance-go/superlance/rpcclient"
 )
@@ -22,16 +24,11 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
-	cfg, code, done := parseArgs(args, stdout, stderr)
+	cfg, code, done := parseArgs(args, stdout, stderr, env)
 	if done {
 		return code
 	}
-	transport, err := cfg.smtp.Transport(cfg.sendmail, env)
-	if err != nil {
-		cli.Usagef(stderr, "memmon", "%v", err)
-		return cli.ExitUsage
-	}
-	if cfg.email != nil {
+	if cfg.mail.To != nil {
 		// Refuse a recipient, name or From that could never be mailed now,
 		// rather than at the first restart.
 		if err := cfg.message("x", "").Validate(); err != nil {
@@ -39,11 +36,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return cli.ExitUsage
 		}
 	}
-	if url, ok := cli.Getenv(env, "SUPERVISOR_SERVER_URL"); !ok || url == "" {
+	if url, ok := environ.Get(env, "SUPERVISOR_SERVER_URL"); !ok || url == "" {
 		fmt.Fprintln(stderr, "memmon must be run as a supervisor event listener")
 		return cli.ExitFailure
 	}
 	logger := cli.NewLogger(stderr, "memmon")
+	for _, w := range cfg.mail.Warnings {
+		logger.Printf("warning: %s", w)
+	}
 	client, err := rpcclient.FromEnv(env)
 	if err != nil {
 		logger.Printf("connecting to supervisord: %v", err)
@@ -52,14 +52,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	defer client.Close()
 
 	m := &memmon{cfg: cfg, sv: client, snapshot: snapshot, log: logger, now: time.Now}
-	m.selfName, _ = cli.Getenv(env, "SUPERVISOR_PROCESS_NAME")
-	m.selfGroup, _ = cli.Getenv(env, "SUPERVISOR_GROUP_NAME")
+	m.selfName, _ = environ.Get(env, "SUPERVISOR_PROCESS_NAME")
+	m.selfGroup, _ = environ.Get(env, "SUPERVISOR_GROUP_NAME")
 	var queue *notify.Queue
-	if cfg.email != nil {
-		queue = notify.NewQueue(transport, notify.QueueOptions{Log: logger})
+	if cfg.mail.To != nil {
+		queue = notify.NewQueue(cfg.mail.Transport, notify.QueueOptions{Log: logger})
 		m.enqueue = queue.Enqueue
 	}
-	err = cli.ServeTicks(ctx, stdin, stdout, logger, queue, m.scan)
+	err = tickloop.Serve(ctx, stdin, stdout, logger, queue, m.scan)
 	if err != nil {
 		logger.Printf("%v", err)
 		return cli.ExitFailure

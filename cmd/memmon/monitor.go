@@ -206,5 +206,5 @@ func (cfg *config) message(subject, body string) *notify.Message {
 	if cfg.name != "" {
 		prefix = "memmon [" + cfg.name + "]: "
 	}
-	return &notify.Message{To: cfg.email, From: cfg.smtp.From, Subject: prefix + subject, Body: body}
+	return &notify.Message{To: cfg.mail.To, From: cfg.mail.From, Subject: prefix + subject, Body: body}
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/notify"
 	"github.com/superlance-go/superlance/rpcclient"
 )
@@ -113,10 +112,9 @@ func newTestMemmon(cfg *config, procs []rpcclient.ProcessInfo) (*memmon, *fakeSu
 	if cfg.uptime == 0 {
 		cfg.uptime = math.MaxInt64
 	}
-	if cfg.email == nil {
-		cfg.email = []string{"chrism@plope.com"}
+	if cfg.mail.To == nil {
+		cfg.mail.To = []string{"chrism@plope.com"}
 	}
-	cfg.smtp = new(cli.SMTPFlags)
 	sv := &fakeSupervisor{procs: procs, start: 900}
 	var logBuf bytes.Buffer
 	var mails []*notify.Message

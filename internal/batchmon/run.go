@@ -2,15 +2,15 @@ package batchmon
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"time"
 
 	"github.com/superlance-go/superlance/eventproto"
 	"github.com/superlance-go/superlance/internal/cli"
+	"github.com/superlance-go/superlance/internal/environ"
+	"github.com/superlance-go/superlance/internal/superlance"
 	"github.com/superlance-go/superlance/notify"
 )
 
@@ -28,11 +28,14 @@ func run(ctx context.Context, tool Tool, args []string, stdin io.Reader, stdout,
 	}
 	// Checked after the options, as superlance does, so that --help and
 	// usage errors work from a shell.
-	if url, _ := cli.Getenv(env, "SUPERVISOR_SERVER_URL"); url == "" {
+	if url, _ := environ.Get(env, "SUPERVISOR_SERVER_URL"); url == "" {
 		fmt.Fprintln(stderr, refusal)
 		return cli.ExitFailure
 	}
 	logger := cli.NewLogger(stderr, tool.Name)
+	for _, w := range cfg.Warnings {
+		logger.Printf("warning: %s", w)
+	}
 	if len(cfg.Ignored) > 0 {
 		logger.Printf("ignoring positional arguments %q, as superlance does", cfg.Ignored)
 	}
@@ -42,7 +45,7 @@ func run(ctx context.Context, tool Tool, args []string, stdin io.Reader, stdout,
 		Template:  notify.Message{To: cfg.To, From: cfg.From, Subject: cfg.Subject},
 		Log:       logger,
 	})
-	m := &Monitor{Tool: tool, Batch: batch, Log: logger, TickEvent: cfg.TickEvent, TickMinutes: cfg.TickMins, Now: now}
+	m := &Monitor{Tool: tool, Batch: batch, Log: logger, TickEvent: cfg.TickEvent, Tick: cfg.Tick, Now: now}
 	err := eventproto.Serve(ctx, eventproto.NewListener(stdin, stdout), m.Handle, eventproto.ServeOptions{
 		Log:   logger,
 		Drain: batch.Close,
@@ -56,12 +59,12 @@ func run(ctx context.Context, tool Tool, args []string, stdin io.Reader, stdout,
 
 // Monitor turns events into batch lines and ticks.
 type Monitor struct {
-	Tool        Tool
-	Batch       *notify.Batch
-	Log         *log.Logger
-	TickEvent   string  // the one tick event that counts
-	TickMinutes float64 // its period in minutes
-	Now         func() time.Time
+	Tool      Tool
+	Batch     *notify.Batch
+	Log       *log.Logger
+	TickEvent string        // the one tick event that counts
+	Tick      time.Duration // its period
+	Now       func() time.Time
 }
 
 // Handle is the eventproto.Handler: it only parses, formats and appends;
@@ -73,7 +76,7 @@ func (m *Monitor) Handle(_ context.Context, ev eventproto.Event) {
 		return
 	}
 	if ev.Missed > 0 {
-		line := fmt.Sprintf("%s -- supervisord dropped %d events before this one (listener event buffer overflow): alerts may be missing", Asctime(m.Now()), ev.Missed)
+		line := fmt.Sprintf("%s -- supervisord dropped %d events before this one (listener event buffer overflow): alerts may be missing", superlance.Asctime(m.Now()), ev.Missed)
 		m.Log.Print(line)
 		m.Batch.Add(line)
 	}
@@ -84,20 +87,11 @@ func (m *Monitor) Handle(_ context.Context, ev eventproto.Event) {
 			m.Log.Printf("ignoring %s event: %v", ev.Name(), err)
 			return
 		}
-		if line, ok := m.Tool.Format(ps, Asctime(m.Now())); ok {
+		if line, ok := m.Tool.Format(ps, superlance.Asctime(m.Now())); ok {
 			m.Log.Print(line)
 			m.Batch.Add(line)
 		}
 	case m.TickEvent:
-		m.Batch.Tick(m.TickMinutes)
+		m.Batch.Tick(m.Tick)
 	}
-}
-
-// insecureTLS is --tls-insecure: encryption without certificate checks.
-func insecureTLS(addr string) *tls.Config {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		host = addr
-	}
-	return &tls.Config{ServerName: host, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}
 }

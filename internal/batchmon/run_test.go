@@ -45,7 +45,7 @@ func smtpArgs(srv *svtest.SMTPServer) []string {
 func TestRunBatchesBetweenTicks(t *testing.T) {
 	t.Parallel()
 	srv := svtest.StartSMTP(t, svtest.SMTPOptions{StartTLS: true, Username: "alice", Password: "s3cret"})
-	d := startRun(t, CrashMailBatch, smtpArgs(srv), fixedClock)
+	d := startRun(t, testTool, smtpArgs(srv), fixedClock)
 	d.exited(101)
 	d.Send("PROCESS_STATE_EXITED", "processname:ok groupname:ok from_state:RUNNING expected:1 pid:5")
 	d.Send("PROCESS_STATE_RUNNING", "processname:crasher groupname:grp from_state:STARTING pid:102")
@@ -94,7 +94,7 @@ func TestRunBatchesBetweenTicks(t *testing.T) {
 func TestRunAcknowledgesWhileSMTPStalls(t *testing.T) {
 	t.Parallel()
 	srv := svtest.StartSMTP(t, svtest.SMTPOptions{StartTLS: true, Username: "alice", Password: "s3cret", Stall: true})
-	d := startRun(t, CrashMailBatch, smtpArgs(srv), fixedClock)
+	d := startRun(t, testTool, smtpArgs(srv), fixedClock)
 	d.exited(1)
 	d.Send("TICK_5", "when:1") // the flush starts and hangs on the server
 	svtest.Eventually(t, 10*time.Second, "the flush never connected to the stalled server", func() bool { return srv.Conns() > 0 })
@@ -130,7 +130,7 @@ func TestRunAcknowledgesWhileSMTPStalls(t *testing.T) {
 
 func TestRunRefusesOutsideSupervisord(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), CrashMailBatch, []string{"-t", "a@example.com", "-f", "b@example.com"}, strings.NewReader(""), &stdout, &stderr, nil, fixedClock)
+	code := run(context.Background(), testTool, []string{"-t", "a@example.com", "-f", "b@example.com"}, strings.NewReader(""), &stdout, &stderr, nil, fixedClock)
 	if code != 1 {
 		t.Errorf("exit: got %d, want 1", code)
 	}
@@ -142,7 +142,7 @@ func TestRunRefusesOutsideSupervisord(t *testing.T) {
 	}
 	// Options are checked first: a usage error wins, exit 2.
 	stderr.Reset()
-	if code := run(context.Background(), CrashMailBatch, nil, strings.NewReader(""), &stdout, &stderr, nil, fixedClock); code != 2 {
+	if code := run(context.Background(), testTool, nil, strings.NewReader(""), &stdout, &stderr, nil, fixedClock); code != 2 {
 		t.Errorf("exit without options: got %d, want 2", code)
 	}
 }
@@ -241,7 +241,7 @@ func TestRunSMTPErrorsLoseNothing(t *testing.T) {
 	proxy := newSwitchProxy(t, wrongPW.Addr)
 	args := []string{"-t", "ops@example.com", "-f", "sv@example.com", "-H", proxy.addr, "--tls", "--tls-cacert", ca,
 		"-u", "alice", "--password-env", "SMTP_PW", "-e", "TICK_5", "-i", "0.0833"}
-	d := startRun(t, CrashMailBatch, args, fixedClock)
+	d := startRun(t, testTool, args, fixedClock)
 
 	steps := []struct {
 		name   string
@@ -310,7 +310,7 @@ func TestRunNeverLogsPassword(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			args := append([]string{"-t", "ops@example.com", "-f", "sv@example.com", "-H", srv.Addr, "--tls",
 				"--tls-cacert", srv.CAFile, "-u", "alice", "-e", "TICK_5", "-i", "0.0833"}, pw...)
-			d := startRun(t, CrashMailBatch, args, fixedClock)
+			d := startRun(t, testTool, args, fixedClock)
 			d.exited(1)
 			d.Send("TICK_5", "when:1")
 			svtest.Eventually(t, 10*time.Second, "failed flush logged", func() bool {

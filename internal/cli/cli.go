@@ -1,20 +1,15 @@
-// Package cli holds what the six commands share around their policy: kong
-// set up for a testable run(), one exit-code policy, the listener's
-// environment and secrets, the long-only SMTP options, and the event loop
-// of the TICK-driven tools.
+// Package cli is the command-line handling every command shares: kong set
+// up for a testable run(), one exit-code policy, and one form of usage
+// error and of log line.
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log"
-	"os"
 	"strings"
 
 	"github.com/alecthomas/kong"
-
-	"github.com/superlance-go/superlance/internal/environ"
 )
 
 // Exit codes shared by all commands.
@@ -133,9 +128,6 @@ func Usagef(stderr io.Writer, name, format string, args ...any) {
 	fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", name)
 }
 
-// Getenv looks key up in env (os.Environ() form); the last entry wins.
-func Getenv(env []string, key string) (string, bool) { return environ.Get(env, key) }
-
 // NewLogger returns the stderr logger of a command: one line per message,
 // prefixed by the command name, no timestamp (supervisord adds its own when
 // it stores the listener's stderr).
@@ -143,33 +135,15 @@ func NewLogger(stderr io.Writer, name string) *log.Logger {
 	return log.New(stderr, name+": ", 0)
 }
 
-// Secret resolves a password given directly, through the name of an
-// environment variable, or through a file (first line, trailing newline
-// removed). At most one source may be set, so that argv can stay free of it.
-func Secret(direct, envName, file string, env []string) (string, error) {
-	set := 0
-	for _, s := range []string{direct, envName, file} {
-		if s != "" {
-			set++
+// Given returns the names of the flags that appeared on the command line
+// (an alias counts under the flag's name), so that a flag given an empty
+// value can be told apart from one left out.
+func Given(kctx *kong.Context) map[string]bool {
+	given := map[string]bool{}
+	for _, p := range kctx.Path {
+		if p.Flag != nil {
+			given[p.Flag.Name] = true
 		}
 	}
-	if set > 1 {
-		return "", errors.New("give the password only one way: directly, by environment variable, or by file")
-	}
-	switch {
-	case envName != "":
-		v, ok := Getenv(env, envName)
-		if !ok {
-			return "", fmt.Errorf("password environment variable %s is not set", envName)
-		}
-		return v, nil
-	case file != "":
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("reading password file: %w", err)
-		}
-		first, _, _ := strings.Cut(string(b), "\n")
-		return strings.TrimSuffix(first, "\r"), nil
-	}
-	return direct, nil
+	return given
 }

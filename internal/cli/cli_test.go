@@ -2,12 +2,8 @@ package cli
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/superlance-go/superlance/notify"
 )
 
 type grammar struct {
@@ -53,94 +49,6 @@ func TestParse(t *testing.T) {
 	}
 	if strings.Join(g.Program, ",") != "a,b" || g.Body != "-x" || g.URL != "http://x/" {
 		t.Errorf("got %+v, want program [a b], body -x, URL http://x/", g)
-	}
-}
-
-func TestSecret(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "pw")
-	if err := os.WriteFile(file, []byte("s3cret\nignored\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"PW=fromenv"}
-	for _, tt := range []struct {
-		name, direct, envName, file, want string
-		wantErr                           bool
-	}{
-		{"direct", "d", "", "", "d", false},
-		{"env", "", "PW", "", "fromenv", false},
-		{"env missing", "", "NOPE", "", "", true},
-		{"file", "", "", file, "s3cret", false},
-		{"file missing", "", "", file + ".none", "", true},
-		{"two sources", "d", "PW", "", "", true},
-		{"none", "", "", "", "", false},
-	} {
-		got, err := Secret(tt.direct, tt.envName, tt.file, env)
-		if got != tt.want || (err != nil) != tt.wantErr {
-			t.Errorf("%s: got %q, %v; want %q, error %v", tt.name, got, err, tt.want, tt.wantErr)
-		}
-	}
-}
-
-func TestSMTPAddr(t *testing.T) {
-	for _, tt := range []struct {
-		in       string
-		implicit bool
-		want     string
-		wantErr  bool
-	}{
-		{"localhost", false, "localhost:25", false},
-		{"localhost", true, "localhost:465", false},
-		{"mail.example.com:2525", false, "mail.example.com:2525", false},
-		{"[::1]", false, "[::1]:25", false},
-		{"[::1]:587", false, "[::1]:587", false},
-		{"", false, "", true},
-		{":25", false, "", true},
-	} {
-		got, err := SMTPAddr(tt.in, tt.implicit)
-		if got != tt.want || (err != nil) != tt.wantErr {
-			t.Errorf("SMTPAddr(%q, %v) = %q, %v; want %q, error %v", tt.in, tt.implicit, got, err, tt.want, tt.wantErr)
-		}
-	}
-}
-
-func TestSMTPFlagsTransport(t *testing.T) {
-	env := []string{"PW=secret"}
-	for _, tt := range []struct {
-		name    string
-		flags   SMTPFlags
-		want    string // the transport's String(), or "" when an error is wanted
-		wantErr string
-	}{
-		{"sendmail by default", SMTPFlags{SMTPTLS: "none"}, "sendmail", ""},
-		{"user without host", SMTPFlags{SMTPUser: "u", SMTPTLS: "none"}, "", "--smtp-user needs --smtp-host"},
-		{"tls without host", SMTPFlags{SMTPTLS: "starttls"}, "", "--smtp-tls needs --smtp-host"},
-		{"user without password", SMTPFlags{SMTPHost: "h", SMTPUser: "u", SMTPTLS: "starttls"}, "", "needs both"},
-		{"password env missing", SMTPFlags{SMTPHost: "h", SMTPUser: "u", SMTPPasswordEnv: "NOPE", SMTPTLS: "starttls"}, "", "NOPE is not set"},
-		{"cacert without tls", SMTPFlags{SMTPHost: "h", SMTPCACert: "x.pem", SMTPTLS: "none"}, "", "needs --smtp-tls"},
-		{"password in clear text", SMTPFlags{SMTPHost: "mail.example.com", SMTPUser: "u", SMTPPasswordEnv: "PW", SMTPTLS: "none"}, "", "would send the password in clear text"},
-	} {
-		tr, err := tt.flags.Transport("/usr/sbin/sendmail -t -i", env)
-		if tt.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("%s: got error %v, want one containing %q", tt.name, err, tt.wantErr)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%s: unexpected error %v", tt.name, err)
-		}
-		if _, ok := tr.(interface{ String() string }); !ok {
-			t.Errorf("%s: transport %T has no String", tt.name, tr)
-		}
-	}
-	f := SMTPFlags{SMTPHost: "mail.example.com", SMTPUser: "u", SMTPPasswordEnv: "PW", SMTPTLS: "tls"}
-	tr, err := f.Transport("", env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := tr.(*notify.SMTP)
-	if s.Addr != "mail.example.com:465" || s.Username != "u" || s.Password != "secret" || s.TLS != notify.TLSImplicit {
-		t.Errorf("got %+v, want implicit TLS to mail.example.com:465 as u with the password from PW", *s)
 	}
 }
 

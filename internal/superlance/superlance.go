@@ -1,6 +1,6 @@
 // Package superlance renders values the way Python superlance prints them
 // in its mails and logs: Python's repr() of a str, of a list of str, and of
-// an xmlrpc Fault. The tools use it so that their texts stay byte for byte
+// an xmlrpc Fault, supervisor's asctime, the "Mailed:" block. The tools use it so that their texts stay byte for byte
 // upstream's, while the libraries they build on return Go-style errors.
 package superlance
 

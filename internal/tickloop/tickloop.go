@@ -1,4 +1,7 @@
-package cli
+// Package tickloop is the event loop of the tools that work on every TICK
+// event (httpok, memmon): the work runs off the event loop, one tick at a
+// time, and shutdown waits for it and for queued mail.
+package tickloop
 
 import (
 	"context"
@@ -9,13 +12,12 @@ import (
 	"github.com/superlance-go/superlance/notify"
 )
 
-// ServeTicks is the event loop of the TICK-driven tools (httpok, memmon):
-// every TICK_* event starts job off the event loop, unless the previous
-// job is still running, in which case the tick is logged and skipped; every
-// other event is acknowledged and ignored. On stdin EOF or when ctx is done
-// it waits for the job and delivers queued mail (queue may be nil) within
-// the grace period.
-func ServeTicks(ctx context.Context, stdin io.Reader, stdout io.Writer, logger *log.Logger, queue *notify.Queue, job func(context.Context)) error {
+// Serve runs the event loop: every TICK_* event starts job off the event
+// loop, unless the previous job is still running, in which case the tick is
+// logged and skipped; every other event is acknowledged and ignored. On
+// stdin EOF or when ctx is done it waits for the job and delivers queued
+// mail (queue may be nil) within the grace period.
+func Serve(ctx context.Context, stdin io.Reader, stdout io.Writer, logger *log.Logger, queue *notify.Queue, job func(context.Context)) error {
 	// SIGTERM must not cut a restart in half (a process stopped and never
 	// started again): the job's context survives ctx, and the drain
 	// cancels it when the grace period ends.
