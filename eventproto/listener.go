@@ -7,7 +7,6 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // The protocol messages, each written with one Write call so that a
@@ -29,18 +28,18 @@ var (
 
 // Listener speaks the listener side of the protocol over r and w.
 //
-// A Listener is not safe for concurrent use; Serve hands it from the
-// reading goroutine to the loop and back, never using it from both at once.
+// A Listener is not safe for concurrent use. Serve reads, handles and
+// answers in one goroutine of its own, so a Listener given to Serve must
+// not be used by anything else, during Serve or after it returns.
 type Listener struct {
 	r     *bufio.Reader
 	w     io.Writer
 	flush func() error // w's Flush, when w buffers
 
-	buf   []byte      // header line, '\n' and payload of the event being read
-	spans []tokenSpan // where the header's tokens are in buf
-	busy  bool        // an event was returned and is not answered yet
-	ready bool        // READY went out with the last answer; the next Next only reads
-	err   error       // the first read or write error; the stream is unusable after it
+	buf   []byte // header line, '\n' and payload of the event being read
+	busy  bool   // an event was returned and is not answered yet
+	ready bool   // READY went out with the last answer; the next Next only reads
+	err   error  // the first read or write error; the stream is unusable after it
 
 	pools map[string]*poolState
 }
@@ -160,31 +159,19 @@ func (l *Listener) read() (Event, bool, error) {
 		return Event{}, false, protocolError("malformed header: line too long", l.buf)
 	}
 
-	// Validate the header and learn len before reading the payload. The
-	// line is viewed in place, not copied; the Header's strings are cut
-	// from the event's one string once the payload is in.
-	var view string
-	if hlen > 0 {
-		view = unsafe.String(&l.buf[0], hlen)
-	}
-	h, spans, tracked, err := parseHeader(view, l.spans[:0])
-	l.spans = spans
+	// Validate the header and learn len before reading the payload.
+	h, tracked, err := parseHeader(string(l.buf[:hlen]))
 	if err != nil {
 		return Event{}, false, err
 	}
 	if err := l.readChars(h.Len); err != nil {
 		return Event{}, false, err
 	}
-
-	s := string(l.buf)
+	payload := string(l.buf[hlen+1:])
 	if cap(l.buf) > 64<<10 {
 		l.buf = nil // do not keep a rare huge event's buffer for the process lifetime
 	}
-	if cap(l.spans) > 64 {
-		l.spans = nil
-	}
-	h.fill(s, hlen, spans)
-	return Event{Header: h, Payload: s[hlen+1:]}, tracked, nil
+	return Event{Header: h, Payload: payload}, tracked, nil
 }
 
 // readChars appends n characters (code points) of payload to l.buf.
@@ -308,7 +295,7 @@ func (l *Listener) track(ev *Event) {
 			clear(l.pools)
 		}
 		p = &poolState{last: h.PoolSerial}
-		// Clone: h.Pool points into the event's string, payload included.
+		// Clone: h.Pool points into the event's header line.
 		l.pools[strings.Clone(h.Pool)] = p
 		p.remember(h.Serial, h.PoolSerial)
 		return
