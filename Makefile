@@ -8,6 +8,7 @@ TOOLS := httpok memmon crashmail crashmailbatch fatalmailbatch crashsms
 # Every test, including the integration tests under a real supervisord.
 test:
 	./scripts/need-supervisor
+	./scripts/need-alertmanager
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
 

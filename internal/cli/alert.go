@@ -1,0 +1,192 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"log"
+	"net/http"
+	"net/textproto"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/superlance-go/superlance/alert"
+)
+
+// AlertFlags are the long-only options of the webhook and Alertmanager
+// transports, the same in every tool that alerts. Python superlance has
+// none of them, so none has a short form. Embed with `embed:""`.
+type AlertFlags struct {
+	Webhook           []string      `name:"webhook" sep:"none" placeholder:"URL" help:"POST every alert as a JSON document to URL (repeatable); the schema is docs/alert.schema.json."`
+	WebhookFormat     string        `name:"webhook-format" enum:"json,slack" default:"json" help:"Webhook body: json (one document per alert) or slack ({\"text\": ...}, for Slack and Mattermost incoming webhooks)."`
+	WebhookHeader     []string      `name:"webhook-header" sep:"none" placeholder:"'NAME: VALUE'" help:"Send this header with every webhook request (repeatable); values are never logged."`
+	WebhookHeaderFile string        `name:"webhook-header-file" placeholder:"FILE" help:"Read more webhook headers from FILE, one 'NAME: VALUE' per line (for tokens: argv is visible to every local user)."`
+	Alertmanager      []string      `name:"alertmanager" sep:"none" placeholder:"URL" help:"Post every alert to this Prometheus Alertmanager, e.g. http://am:9093 (repeatable: name every instance of a cluster)."`
+	Instance          string        `name:"instance" placeholder:"NAME" help:"The instance label of Alertmanager alerts (default: this host's name)."`
+	Label             []string      `name:"label" sep:"none" placeholder:"NAME=VALUE" help:"Add this label to every Alertmanager alert (repeatable)."`
+	ResolveAfter      time.Duration `name:"resolve-after" default:"5m" placeholder:"DURATION" help:"How long the Alertmanager alert of a one-off event (a crash, a restart) fires."`
+	Heartbeat         bool          `name:"heartbeat" help:"Keep an always-firing SupervisorHeartbeat alert for this host in Alertmanager, refreshed on every TICK event (subscribe the listener to one); it resolves a few ticks after the listener or supervisord stops."`
+}
+
+// AlertConfig is the checked form of AlertFlags.
+type AlertConfig struct {
+	Webhooks      []string
+	WebhookFormat string
+	Header        http.Header
+	Alertmanagers []string
+	Instance      string
+	Labels        map[string]string
+	ResolveAfter  time.Duration
+	Heartbeat     bool
+}
+
+// Check validates the options (a usage error when they are wrong) and reads
+// the header file.
+func (f *AlertFlags) Check() (*AlertConfig, error) {
+	c := &AlertConfig{Webhooks: f.Webhook, WebhookFormat: f.WebhookFormat, Alertmanagers: f.Alertmanager,
+		Instance: f.Instance, ResolveAfter: f.ResolveAfter, Heartbeat: f.Heartbeat, Header: http.Header{}}
+	for _, u := range f.Webhook {
+		if err := alert.CheckURL(u); err != nil {
+			return nil, fmt.Errorf("--webhook: %w", err)
+		}
+	}
+	for _, u := range f.Alertmanager {
+		if _, err := alert.AlertsURL(u); err != nil {
+			return nil, fmt.Errorf("--alertmanager: %w", err)
+		}
+	}
+	if len(f.Webhook) == 0 {
+		switch {
+		case len(f.WebhookHeader) > 0, f.WebhookHeaderFile != "":
+			return nil, errors.New("--webhook-header and --webhook-header-file need --webhook")
+		case f.WebhookFormat != "" && f.WebhookFormat != alert.FormatJSON:
+			return nil, errors.New("--webhook-format needs --webhook")
+		}
+	}
+	if len(f.Alertmanager) == 0 {
+		switch {
+		case f.Instance != "":
+			return nil, errors.New("--instance needs --alertmanager")
+		case len(f.Label) > 0:
+			return nil, errors.New("--label needs --alertmanager")
+		case f.Heartbeat:
+			return nil, errors.New("--heartbeat needs --alertmanager")
+		}
+	}
+	if f.ResolveAfter <= 0 {
+		return nil, fmt.Errorf("--resolve-after %v: want a positive duration", f.ResolveAfter)
+	}
+	for _, h := range f.WebhookHeader {
+		if err := addHeader(c.Header, h); err != nil {
+			return nil, fmt.Errorf("--webhook-header: %w", err)
+		}
+	}
+	if f.WebhookHeaderFile != "" {
+		if err := readHeaderFile(c.Header, f.WebhookHeaderFile); err != nil {
+			return nil, fmt.Errorf("--webhook-header-file: %w", err)
+		}
+	}
+	for _, l := range f.Label {
+		name, value, ok := strings.Cut(l, "=")
+		if !ok {
+			return nil, fmt.Errorf("--label %q: want NAME=VALUE", l)
+		}
+		if err := alert.CheckLabel(name); err != nil {
+			return nil, fmt.Errorf("--label: %w", err)
+		}
+		if c.Labels == nil {
+			c.Labels = map[string]string{}
+		}
+		c.Labels[name] = value
+	}
+	return c, nil
+}
+
+// addHeader parses "Name: value". The error never quotes the value: it may
+// be a token.
+func addHeader(h http.Header, line string) error {
+	name, value, ok := strings.Cut(line, ":")
+	name = strings.TrimSpace(name)
+	if !ok || !validFieldName(name) {
+		return fmt.Errorf("want 'NAME: VALUE', got a line starting %q", firstWord(line))
+	}
+	value = strings.TrimSpace(value)
+	if strings.ContainsAny(value, "\r\n\x00") {
+		return fmt.Errorf("header %s: the value holds a line break", name)
+	}
+	switch textproto.CanonicalMIMEHeaderKey(name) {
+	case "Content-Type", "Content-Length", "Host", "Transfer-Encoding":
+		return fmt.Errorf("header %s is set by the listener itself", name)
+	}
+	h.Add(name, value)
+	return nil
+}
+
+func firstWord(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), " ")
+	if len(s) > 20 {
+		s = s[:20]
+	}
+	return s
+}
+
+// validFieldName reports whether s is an HTTP header name (an RFC 9110
+// token).
+func validFieldName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// readHeaderFile adds the headers of a file: one per line, blank lines and
+// lines starting with # ignored.
+func readHeaderFile(h http.Header, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for n := 1; s.Scan(); n++ {
+		line := strings.TrimSpace(s.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if err := addHeader(h, line); err != nil {
+			return fmt.Errorf("line %d: %w", n, err)
+		}
+	}
+	return s.Err()
+}
+
+// Transports starts the webhook and Alertmanager transports configured.
+// Options were checked, so starting cannot fail on them.
+func (c *AlertConfig) Transports(logger *log.Logger) ([]alert.Transport, error) {
+	var ts []alert.Transport
+	for _, u := range c.Webhooks {
+		w, err := alert.NewWebhook(alert.WebhookOptions{URL: u, Format: c.WebhookFormat, Header: c.Header, Log: logger})
+		if err != nil {
+			return nil, err
+		}
+		ts = append(ts, w)
+	}
+	if len(c.Alertmanagers) > 0 {
+		am, err := alert.NewAlertmanager(alert.AlertmanagerOptions{URLs: c.Alertmanagers, Instance: c.Instance,
+			Labels: c.Labels, ResolveAfter: c.ResolveAfter, Heartbeat: c.Heartbeat, Log: logger})
+		if err != nil {
+			return nil, err
+		}
+		ts = append(ts, am)
+	}
+	return ts, nil
+}
+
+// Any reports whether a webhook or an Alertmanager is configured.
+func (c *AlertConfig) Any() bool { return len(c.Webhooks) > 0 || len(c.Alertmanagers) > 0 }
