@@ -166,4 +166,3 @@ func TestSchemaCheckFails(t *testing.T) {
 		}
 	}
 }
-

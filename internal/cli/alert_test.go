@@ -31,9 +31,15 @@ func TestAlertFlagsCheck(t *testing.T) {
 		{"format without webhook", func(f *AlertFlags) { f.WebhookFormat = "slack" }, "--webhook-format needs --webhook"},
 		{"bad webhook URL", func(f *AlertFlags) { f.Webhook = []string{"ftp://x/y"} }, "scheme must be http or https"},
 		{"header without colon", func(f *AlertFlags) { f.Webhook = []string{"http://x"}; f.WebhookHeader = []string{"Bearer s3cr3t"} }, "want 'NAME: VALUE'"},
-		{"reserved header", func(f *AlertFlags) { f.Webhook = []string{"http://x"}; f.WebhookHeader = []string{"Content-Type: text/plain"} }, "set by the listener"},
+		{"reserved header", func(f *AlertFlags) {
+			f.Webhook = []string{"http://x"}
+			f.WebhookHeader = []string{"Content-Type: text/plain"}
+		}, "set by the listener"},
 		{"bad header file", func(f *AlertFlags) { f.Webhook = []string{"http://x"}; f.WebhookHeaderFile = bad }, "line 1"},
-		{"missing header file", func(f *AlertFlags) { f.Webhook = []string{"http://x"}; f.WebhookHeaderFile = filepath.Join(dir, "none") }, "no such file"},
+		{"missing header file", func(f *AlertFlags) {
+			f.Webhook = []string{"http://x"}
+			f.WebhookHeaderFile = filepath.Join(dir, "none")
+		}, "no such file"},
 		{"heartbeat without alertmanager", func(f *AlertFlags) { f.Heartbeat = true }, "--heartbeat needs --alertmanager"},
 		{"label without alertmanager", func(f *AlertFlags) { f.Label = []string{"a=b"} }, "--label needs --alertmanager"},
 		{"instance without alertmanager", func(f *AlertFlags) { f.Instance = "x" }, "--instance needs --alertmanager"},
