@@ -11,7 +11,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/eventproto"
+	"github.com/superlance-go/superlance/internal/alertctx"
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/environ"
 	"github.com/superlance-go/superlance/internal/mailflags"
@@ -28,7 +30,8 @@ type grammar struct {
 	Any            bool     `short:"a" name:"any" help:"Mail crashes of every program (the default when no -p is given)."`
 	OptionalHeader string   `short:"o" name:"optionalheader" placeholder:"HEADER" help:"Prefix the subject with 'HEADER: '."`
 
-	Mail mailflags.Options `embed:""`
+	Mail  mailflags.Options `embed:""`
+	Alert alertctx.Flags    `embed:""`
 
 	Args []string `arg:"" optional:"" hidden:"" help:"Ignored, as superlance does."`
 }
@@ -75,9 +78,11 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	queue := notify.NewQueue(mail.Transport, notify.QueueOptions{Log: logger})
 	c := &crashmail{g: &g, from: mail.From, to: mail.To, log: logger, queue: queue, now: now}
+	c.send = g.Alert.Sender(env, c.deliver, alertctx.SenderOptions{Log: logger, Summary: c.summary})
 	err = eventproto.Serve(ctx, eventproto.NewListener(stdin, stdout), c.handle, eventproto.ServeOptions{
 		Log: logger,
 		Drain: func(ctx context.Context) error {
+			c.send.Close(ctx)
 			if lost := queue.Close(ctx); len(lost) > 0 {
 				return fmt.Errorf("%d mails not delivered before exit", len(lost))
 			}
@@ -98,6 +103,7 @@ type crashmail struct {
 	to    []string // -m split into addresses; nil without -m
 	log   *log.Logger
 	queue *notify.Queue
+	send  *alertctx.Sender // --flood, --details, --log-tail; then deliver
 	now   func() time.Time
 }
 
@@ -115,23 +121,43 @@ func (c *crashmail) handle(_ context.Context, ev eventproto.Event) {
 	if ps.Expected || !watched(c.g.Program, c.g.Any, ps) {
 		return
 	}
-	m := &notify.Message{
-		From:    c.from,
+	a := alert.Alert{
+		Kind:    alert.Crash,
+		Program: ps.ProcessName,
+		Group:   ps.GroupName,
+		State:   "EXITED",
 		Subject: subject(c.g.OptionalHeader, ps.ProcessName, superlance.Asctime(c.now())),
-		Body:    body(ps),
+		Text:    body(ps),
 	}
 	if c.to == nil {
-		c.log.Printf("unexpected exit: %s", m.Body)
+		c.log.Printf("unexpected exit: %s", a.Text)
 		c.log.Print("not mailed: -m/--email is not set")
 		return
 	}
-	m.To = c.to
 	c.log.Print("unexpected exit, mailing")
+	c.send.Send(a, alertctx.Request{Group: ps.GroupName, Name: ps.ProcessName, Exit: true, PID: ps.Pid})
+}
+
+// deliver queues the mail of a: at once without --details, --log-tail and
+// --flood, else once the Sender has let it through and added its context.
+func (c *crashmail) deliver(a alert.Alert) {
+	m := &notify.Message{To: c.to, From: c.from, Subject: a.Subject, Body: a.Text}
 	if err := c.queue.Enqueue(m); err != nil {
 		c.log.Printf("not mailed: %v", err)
 		return
 	}
 	c.log.Printf("Mailed:\n\n%s\n", superlance.Mailed(m))
+}
+
+// summary is the mail of the crashes --flood held back: the summary line
+// as subject (after -o's prefix) and body.
+func (c *crashmail) summary(last alert.Alert, line string) alert.Alert {
+	last.Subject = line
+	if c.g.OptionalHeader != "" {
+		last.Subject = c.g.OptionalHeader + ": " + line
+	}
+	last.Text, last.Details = line, nil
+	return last
 }
 
 // watched applies -p/-a: no -p, or -a, means every program; otherwise a

@@ -3,6 +3,9 @@ package alertctx
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/superlance-go/superlance/alert"
+	"github.com/superlance-go/superlance/rpcclient"
 )
 
 // MaxTailLines bounds --log-tail; the byte cap applies as well.
@@ -36,3 +39,23 @@ func (f *Flags) Context() bool { return f.Details || f.LogTail > 0 }
 func (f *Flags) Request(group, name string, exit bool, pid int) Request {
 	return Request{Group: group, Name: name, Exit: exit, PID: pid, Details: f.Details, TailLines: int(f.LogTail)}
 }
+
+// Sender returns the Sender the flags describe for a listener run with
+// env. supervisord is asked (through SUPERVISOR_SERVER_URL) only when an
+// option needs it; when no client can be made, that is logged and alerts
+// go without context.
+func (f *Flags) Sender(env []string, out func(alert.Alert), o SenderOptions) *Sender {
+	var src Source
+	if f.Context() || !f.Flood.Off() {
+		c, err := rpcclient.FromEnv(env)
+		if err != nil {
+			if o.Log != nil {
+				o.Log.Printf("alerts go without --details/--log-tail: %v", err)
+			}
+		} else {
+			src = FromClient(c)
+		}
+	}
+	return NewSender(*f, src, out, o)
+}
+
