@@ -31,6 +31,10 @@ type BatchOptions struct {
 	// Template gives To, From, Subject and extra headers; Body is the batch.
 	Template Message
 	Log      *log.Logger
+	// Appendix, when set, is called each time a mail is made of the
+	// lines; what it returns (e.g. log tails) follows them after a blank
+	// line. It must not block on the network.
+	Appendix func() string
 }
 
 // Batch collects alert lines and sends them as one message per interval
@@ -143,6 +147,11 @@ func (b *Batch) send(ctx context.Context, lines []string, dropped int, fate stri
 	m.To = append([]string(nil), b.o.Template.To...)
 	m.Header = append([]Field(nil), b.o.Template.Header...)
 	m.Body = Body(lines, dropped)
+	if b.o.Appendix != nil {
+		if extra := b.o.Appendix(); extra != "" {
+			m.Body += "\n\n" + extra
+		}
+	}
 	err := b.o.Transport.Send(ctx, &m)
 	var refused *RefusedError
 	if errors.As(err, &refused) {

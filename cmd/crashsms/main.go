@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/eventproto"
 	"github.com/superlance-go/superlance/internal/batchmon"
 )
@@ -19,6 +20,8 @@ var tool = batchmon.Tool{
 	Event:          eventproto.ProcessStateExited,
 	DefaultSubject: "", // no Subject unless -s, for email-to-SMS gateways
 	Format:         format,
+	Kind:           alert.Crash,
+	SMS:            true,
 }
 
 // format is crashsms's short line: every unexpected exit.

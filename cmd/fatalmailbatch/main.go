@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/eventproto"
 	"github.com/superlance-go/superlance/internal/batchmon"
 )
@@ -19,6 +20,7 @@ var tool = batchmon.Tool{
 	Event:          eventproto.ProcessStateFatal,
 	DefaultSubject: "Fatal start alert from supervisord",
 	Format:         format,
+	Kind:           alert.Fatal,
 }
 
 // format is fatalmailbatch's line: every process that gave up starting.

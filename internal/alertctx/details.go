@@ -44,11 +44,13 @@ type Exit struct {
 }
 
 // String renders the exit status: "3", "killed by signal 9 (SIGKILL)",
-// "killed by a signal" when supervisord's log does not say which one.
+// "killed by a signal" when supervisord's log does not say which one,
+// "not known" when neither supervisord's process info (a restart resets
+// it) nor its log tells.
 func (e Exit) String() string {
 	switch {
 	case !e.Known:
-		return "not known (restarted before supervisord was asked)"
+		return "not known"
 	case e.Code >= 0:
 		return strconv.Itoa(e.Code)
 	}

@@ -58,4 +58,3 @@ func (f *Flags) Sender(env []string, out func(alert.Alert), o SenderOptions) *Se
 	}
 	return NewSender(*f, src, out, o)
 }
-

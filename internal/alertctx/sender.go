@@ -106,6 +106,11 @@ func (s *Sender) Send(a alert.Alert, req Request) {
 	s.pipe.Go(req, func(c Context) {
 		s.addContext(&a, c)
 		s.out(a)
+		// After the line, so that a batch never carries a tail
+		// without the line it belongs to.
+		if s.o.Style == StyleBatch && c.Request.TailLines > 0 {
+			s.keepTail(c)
+		}
 	})
 }
 
@@ -122,9 +127,6 @@ func (s *Sender) addContext(a *alert.Alert, c Context) {
 		withDetails := c
 		withDetails.Request.TailLines = 0
 		a.Text = withDetails.Append(a.Text)
-		if c.Request.TailLines > 0 {
-			s.keepTail(c)
-		}
 	case StyleSMS:
 		if c.Details == nil {
 			return

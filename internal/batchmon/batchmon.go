@@ -6,6 +6,7 @@
 package batchmon
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -13,7 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/eventproto"
+	"github.com/superlance-go/superlance/internal/alertctx"
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/mailflags"
 	"github.com/superlance-go/superlance/notify"
@@ -35,6 +38,11 @@ type Tool struct {
 	// event is not an alert (an expected exit). asctime is the handling time
 	// in superlance's format.
 	Format func(ps eventproto.ProcessState, asctime string) (string, bool)
+	// Kind is what the lines report.
+	Kind alert.Kind
+	// SMS marks lines meant for a phone: --details adds only the exit
+	// status and run time, within one SMS, and --log-tail is refused.
+	SMS bool
 }
 
 // grammar is the command line shared by the three tools: superlance's
@@ -45,6 +53,8 @@ type grammar struct {
 	TickEvent string `short:"e" name:"tickEvent" default:"TICK_60" placeholder:"EVENTNAME" help:"TICK event name that drives the interval: TICK_5, TICK_60 (the default) or TICK_3600."`
 
 	Mail mailflags.BatchOptions `embed:""`
+
+	Alert alertctx.Flags `embed:""`
 
 	Args []string `arg:"" optional:"" hidden:"" help:"Ignored, as superlance does."`
 }
@@ -60,6 +70,7 @@ type Config struct {
 	Transport notify.Transport
 	Warnings  []string // to log at start-up
 	Ignored   []string // positional arguments, ignored as upstream does
+	Alert     alertctx.Flags
 }
 
 // valueFlags are the options that take a value, for RewriteSendmail.
@@ -83,7 +94,10 @@ func Parse(tool Tool, args []string, stdout, stderr io.Writer, env []string) (cf
 
 // check validates the parsed options and builds the transport.
 func check(tool Tool, g *grammar, given map[string]bool, env []string) (Config, error) {
-	cfg := Config{TickEvent: g.TickEvent, Ignored: g.Args}
+	cfg := Config{TickEvent: g.TickEvent, Ignored: g.Args, Alert: g.Alert}
+	if tool.SMS && g.Alert.LogTail > 0 {
+		return Config{}, errors.New("--log-tail does not fit in an SMS: " + tool.Name + " adds only the exit status and run time (--details)")
+	}
 	mail, err := g.Mail.Mail(given, env)
 	if err != nil {
 		return Config{}, err

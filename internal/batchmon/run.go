@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"strings"
 	"time"
 
+	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/eventproto"
+	"github.com/superlance-go/superlance/internal/alertctx"
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/environ"
 	"github.com/superlance-go/superlance/internal/superlance"
@@ -39,16 +42,38 @@ func run(ctx context.Context, tool Tool, args []string, stdin io.Reader, stdout,
 	if len(cfg.Ignored) > 0 {
 		logger.Printf("ignoring positional arguments %q, as superlance does", cfg.Ignored)
 	}
-	batch := notify.NewBatch(notify.BatchOptions{
+	var send *alertctx.Sender
+	bo := notify.BatchOptions{
 		Interval:  cfg.Interval,
 		Transport: cfg.Transport,
 		Template:  notify.Message{To: cfg.To, From: cfg.From, Subject: cfg.Subject},
 		Log:       logger,
-	})
+	}
+	if cfg.Alert.LogTail > 0 {
+		// One tail per program per mail, after the lines.
+		bo.Appendix = func() string { return send.Tails() }
+	}
+	batch := notify.NewBatch(bo)
 	m := &Monitor{Tool: tool, Batch: batch, Log: logger, TickEvent: cfg.TickEvent, Tick: cfg.Tick, Now: now}
-	err := eventproto.Serve(ctx, eventproto.NewListener(stdin, stdout), m.Handle, eventproto.ServeOptions{
+	style := alertctx.StyleBatch
+	if tool.SMS {
+		style = alertctx.StyleSMS
+	}
+	send = cfg.Alert.Sender(env, func(a alert.Alert) { batch.Add(a.Text) }, alertctx.SenderOptions{
+		Style: style,
 		Log:   logger,
-		Drain: batch.Close,
+		Summary: func(last alert.Alert, line string) alert.Alert {
+			last.Text, last.Details = superlance.Asctime(now())+" -- "+line, nil
+			return last
+		},
+	})
+	m.Send = send
+	err := eventproto.Serve(ctx, eventproto.NewListener(stdin, stdout), m.Handle, eventproto.ServeOptions{
+		Log: logger,
+		Drain: func(ctx context.Context) error {
+			send.Close(ctx)
+			return batch.Close(ctx)
+		},
 	})
 	if err != nil {
 		logger.Print(err)
@@ -65,6 +90,9 @@ type Monitor struct {
 	TickEvent string        // the one tick event that counts
 	Tick      time.Duration // its period
 	Now       func() time.Time
+	// Send takes the lines through --flood, --details and --log-tail on
+	// their way to Batch; nil adds them to Batch at once.
+	Send *alertctx.Sender
 }
 
 // Handle is the eventproto.Handler: it only parses, formats and appends;
@@ -78,7 +106,7 @@ func (m *Monitor) Handle(_ context.Context, ev eventproto.Event) {
 	if ev.Missed > 0 {
 		line := fmt.Sprintf("%s -- supervisord dropped %d events before this one (listener event buffer overflow): alerts may be missing", superlance.Asctime(m.Now()), ev.Missed)
 		m.Log.Print(line)
-		m.Batch.Add(line)
+		m.add(alert.Alert{Text: line}, alertctx.Request{})
 	}
 	switch ev.Name() {
 	case m.Tool.Event:
@@ -89,9 +117,26 @@ func (m *Monitor) Handle(_ context.Context, ev eventproto.Event) {
 		}
 		if line, ok := m.Tool.Format(ps, superlance.Asctime(m.Now())); ok {
 			m.Log.Print(line)
-			m.Batch.Add(line)
+			a := alert.Alert{Kind: m.Tool.Kind, Program: ps.ProcessName, Group: ps.GroupName, State: stateOf(ev.Name()), Text: line}
+			// A FATAL event has no pid: its exit is the last one logged.
+			m.add(a, alertctx.Request{Group: ps.GroupName, Name: ps.ProcessName, Exit: true, PID: ps.Pid})
 		}
 	case m.TickEvent:
 		m.Batch.Tick(m.Tick)
 	}
+}
+
+// add hands a line to the Sender, or straight to the batch without one.
+func (m *Monitor) add(a alert.Alert, req alertctx.Request) {
+	if m.Send == nil {
+		m.Batch.Add(a.Text)
+		return
+	}
+	m.Send.Send(a, req)
+}
+
+// stateOf is the state a PROCESS_STATE_* event name reports.
+func stateOf(event string) string {
+	state, _ := strings.CutPrefix(event, "PROCESS_STATE_")
+	return state
 }
