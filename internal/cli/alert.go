@@ -190,3 +190,17 @@ func (c *AlertConfig) Transports(logger *log.Logger) ([]alert.Transport, error) 
 
 // Any reports whether a webhook or an Alertmanager is configured.
 func (c *AlertConfig) Any() bool { return len(c.Webhooks) > 0 || len(c.Alertmanagers) > 0 }
+
+// Queue starts a tool's one delivery path: mail first when the tool mails
+// (mail nil otherwise), then the webhooks and the Alertmanager configured.
+func (c *AlertConfig) Queue(tool string, mail alert.Transport, logger *log.Logger) (*alert.Queue, error) {
+	var ts []alert.Transport
+	if mail != nil {
+		ts = append(ts, mail)
+	}
+	more, err := c.Transports(logger)
+	if err != nil {
+		return nil, err
+	}
+	return alert.NewQueue(alert.Options{Tool: tool}, append(ts, more...)...), nil
+}
