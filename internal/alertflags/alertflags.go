@@ -1,4 +1,9 @@
-package cli
+// Package alertflags is the one configuration of the alert channels next
+// to mail, the same in every tool that alerts: the webhook and
+// Alertmanager options to embed in a command's kong grammar, their
+// validation at start-up, and the alert.Queue they describe together with
+// the tool's mail transport.
+package alertflags
 
 import (
 	"bufio"
@@ -14,10 +19,10 @@ import (
 	"github.com/superlance-go/superlance/alert"
 )
 
-// AlertFlags are the long-only options of the webhook and Alertmanager
+// Options are the long-only options of the webhook and Alertmanager
 // transports, the same in every tool that alerts. Python superlance has
 // none of them, so none has a short form. Embed with `embed:""`.
-type AlertFlags struct {
+type Options struct {
 	Webhook           []string      `name:"webhook" sep:"none" placeholder:"URL" help:"POST every alert as a JSON document to URL (repeatable); the schema is docs/alert.schema.json."`
 	WebhookFormat     string        `name:"webhook-format" enum:"json,slack" default:"json" help:"Webhook body: json (one document per alert) or slack ({\"text\": ...}, for Slack and Mattermost incoming webhooks)."`
 	WebhookHeader     []string      `name:"webhook-header" sep:"none" placeholder:"'NAME: VALUE'" help:"Send this header with every webhook request (repeatable); values are never logged."`
@@ -29,8 +34,8 @@ type AlertFlags struct {
 	Heartbeat         bool          `name:"heartbeat" help:"Keep an always-firing SupervisorHeartbeat alert for this host in Alertmanager, refreshed on every TICK event (subscribe the listener to one); it resolves a few ticks after the listener or supervisord stops."`
 }
 
-// AlertConfig is the checked form of AlertFlags.
-type AlertConfig struct {
+// Channels is the checked form of Options.
+type Channels struct {
 	Webhooks      []string
 	WebhookFormat string
 	Header        http.Header
@@ -41,10 +46,10 @@ type AlertConfig struct {
 	Heartbeat     bool
 }
 
-// Check validates the options (a usage error when they are wrong) and reads
+// Channels validates the options (a usage error when they are wrong) and reads
 // the header file.
-func (f *AlertFlags) Check() (*AlertConfig, error) {
-	c := &AlertConfig{Webhooks: f.Webhook, WebhookFormat: f.WebhookFormat, Alertmanagers: f.Alertmanager,
+func (f *Options) Channels() (*Channels, error) {
+	c := &Channels{Webhooks: f.Webhook, WebhookFormat: f.WebhookFormat, Alertmanagers: f.Alertmanager,
 		Instance: f.Instance, ResolveAfter: f.ResolveAfter, Heartbeat: f.Heartbeat, Header: http.Header{}}
 	for _, u := range f.Webhook {
 		if err := alert.CheckURL(u); err != nil {
@@ -168,7 +173,7 @@ func readHeaderFile(h http.Header, path string) error {
 
 // Transports starts the webhook and Alertmanager transports configured.
 // Options were checked, so starting cannot fail on them.
-func (c *AlertConfig) Transports(logger *log.Logger) ([]alert.Transport, error) {
+func (c *Channels) Transports(logger *log.Logger) ([]alert.Transport, error) {
 	var ts []alert.Transport
 	for _, u := range c.Webhooks {
 		w, err := alert.NewWebhook(alert.WebhookOptions{URL: u, Format: c.WebhookFormat, Header: c.Header, Log: logger})
@@ -189,11 +194,11 @@ func (c *AlertConfig) Transports(logger *log.Logger) ([]alert.Transport, error) 
 }
 
 // Any reports whether a webhook or an Alertmanager is configured.
-func (c *AlertConfig) Any() bool { return len(c.Webhooks) > 0 || len(c.Alertmanagers) > 0 }
+func (c *Channels) Any() bool { return len(c.Webhooks) > 0 || len(c.Alertmanagers) > 0 }
 
 // Queue starts a tool's one delivery path: mail first when the tool mails
 // (mail nil otherwise), then the webhooks and the Alertmanager configured.
-func (c *AlertConfig) Queue(tool string, mail alert.Transport, logger *log.Logger) (*alert.Queue, error) {
+func (c *Channels) Queue(tool string, mail alert.Transport, logger *log.Logger) (*alert.Queue, error) {
 	var ts []alert.Transport
 	if mail != nil {
 		ts = append(ts, mail)
