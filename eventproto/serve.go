@@ -62,6 +62,10 @@ func Serve(ctx context.Context, l *Listener, h Handler, opts ServeOptions) error
 		logger = log.New(io.Discard, "", 0)
 	}
 	err := serveLoop(ctx, l, h, logger)
+	if ctx.Err() != nil {
+		// Say why: a signal from supervisord, an operator's kill, a hangup.
+		logger.Printf("stopping: %v", context.Cause(ctx))
+	}
 	drain(ctx, opts, logger)
 	return err
 }

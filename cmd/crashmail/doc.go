@@ -16,7 +16,9 @@
 // at ..." with -o). Other events and expected exits are acknowledged and
 // ignored. Mail is queued and delivered in the background with retries, so
 // an event is acknowledged at once whatever the mail server does; on stdin
-// EOF or SIGTERM the queue is drained within a grace period (8 s).
+// EOF, SIGTERM or SIGHUP the queue is drained within a grace period (8 s).
+// A write to a closed stdout or stderr (supervisord died) does not kill it:
+// the queue is still delivered, then it exits.
 //
 // Flags:
 //
@@ -47,7 +49,7 @@
 // followed by a "Mailed:" block with the message, ending with a newline;
 // without -m, the crash and "not mailed: -m/--email is not set".
 //
-// Exit codes: 0 on a clean stop (stdin EOF, SIGTERM) and when not run by
+// Exit codes: 0 on a clean stop (stdin EOF, SIGTERM, SIGHUP) and when not run by
 // supervisord (SUPERVISOR_SERVER_URL unset: "crashmail must be run as a
 // supervisor event listener" on stderr, checked after the options); 1 on a
 // protocol error; 2 on a usage error (message on stderr).

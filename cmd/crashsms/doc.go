@@ -23,7 +23,8 @@
 // lines are kept, and dropped lines are counted in the log and in the next
 // mail ("(N older alerts dropped: mail could not be sent)"). A flush due
 // while the previous one is still sending is skipped; the next carries
-// everything. On stdin EOF or SIGTERM pending lines are sent within 8 s.
+// everything. On stdin EOF, SIGTERM or SIGHUP pending lines are sent within 8 s,
+// also when supervisord died and stdout and stderr are closed.
 // When supervisord reports dropped events (a poolserial gap), a line saying
 // so is added to the batch.
 //

@@ -85,7 +85,7 @@ SUPERVISOR_USERNAME and SUPERVISOR_PASSWORD are needed when supervisord's
 unix_http_server or inet_http_server requires a login: supervisord does not
 pass them to listeners itself.
 
-Exit status: 0 after stdin ends or SIGTERM (work in progress and queued mail
+Exit status: 0 after stdin ends or SIGTERM or SIGHUP (work in progress and queued mail
 are given DefaultGrace, 8 s, to finish), and when not started by supervisord
 (SUPERVISOR_SERVER_URL unset: "httpok must be run as a supervisor event
 listener"); 1 on a protocol error on stdin or an unusable

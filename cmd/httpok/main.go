@@ -6,12 +6,11 @@ import (
 	"io"
 	"log"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/environ"
+	"github.com/superlance-go/superlance/internal/shutdown"
 	"github.com/superlance-go/superlance/internal/superlance"
 	"github.com/superlance-go/superlance/internal/tickloop"
 	"github.com/superlance-go/superlance/notify"
@@ -19,7 +18,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	ctx, stop := shutdown.Context()
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
 	stop()
 	os.Exit(code)

@@ -91,7 +91,7 @@ run for up to 8 seconds (less than supervisord's default stopwaitsecs) and
 then exits.
 
 Exit status: 0 after --help or when supervisord closes stdin or sends
-SIGTERM (queued mail is delivered first, within a few seconds); 1 when not
+SIGTERM or SIGHUP (queued mail is delivered first, within a few seconds); 1 when not
 run under supervisord (no SUPERVISOR_SERVER_URL: "memmon must be run as a
 supervisor event listener"), with an unusable SUPERVISOR_SERVER_URL, or on
 a protocol error on stdin; 2 for a bad command
