@@ -273,7 +273,7 @@ func (t *Tracker) end(prog string, ep *episode, at time.Time, state rpcclient.Pr
 	delete(t.eps, prog)
 	t.gen++
 	if ep.reported.IsZero() {
-		t.log.Printf("%s is %s again after %s: shorter than the timeout (%s), not reported", prog, state, round(at.Sub(ep.since)), t.cfg.Timeout)
+		t.log.Printf("%s is %s again after %s: shorter than the timeout (%s), not reported", prog, state, Round(at.Sub(ep.since)), t.cfg.Timeout)
 		return nil
 	}
 	n := Notice{Kind: Recovered, Program: prog, Group: ep.group, Name: ep.name, Since: ep.since, At: at, State: state, Reported: ep.reported, PID: pid}
@@ -347,8 +347,9 @@ func sortNotices(ns []Notice) {
 // stamp formats a time for the log: local time to the second.
 func stamp(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }
 
-// round shortens a duration for people: whole seconds, tenths below ten seconds.
-func round(d time.Duration) time.Duration {
+// Round shortens a duration for people: tenths of a second below ten
+// seconds, whole seconds above.
+func Round(d time.Duration) time.Duration {
 	if d < 10*time.Second {
 		return d.Round(100 * time.Millisecond)
 	}

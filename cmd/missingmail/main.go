@@ -1,0 +1,397 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"maps"
+	"math"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/superlance-go/superlance/eventproto"
+	"github.com/superlance-go/superlance/internal/cli"
+	"github.com/superlance-go/superlance/internal/episode"
+	"github.com/superlance-go/superlance/notify"
+	"github.com/superlance-go/superlance/rpcclient"
+)
+
+const name = "missingmail"
+
+const description = "Mail once when a supervisord program has not been RUNNING for too long, " +
+	"and once when it is back (Buildbot's notify_on_missing)."
+
+// infoTimeout bounds getAllProcessInfo; a tick whose check is still
+// running when the next one comes is skipped, not queued.
+const infoTimeout = 10 * time.Second
+
+// grammar is missingmail's command line: the selection as httpok's and
+// memmon's, Buildbot's missing_timeout, and the mail options of crashmail.
+type grammar struct {
+	Program        []string `short:"p" name:"program" sep:"none" placeholder:"NAME" help:"Watch this program, by name or group:name (repeatable)."`
+	Group          []string `short:"g" name:"group" sep:"none" placeholder:"GROUP" help:"Watch every process of this group (repeatable)."`
+	Any            bool     `short:"a" name:"any" help:"Watch every process but missingmail itself."`
+	MissingTimeout string   `name:"missing-timeout" default:"3600" placeholder:"SECONDS" help:"How long a program must be out of RUNNING before it is reported: seconds, or a duration such as 90s or 1h."`
+	Email          []string `short:"m" name:"email" sep:"none" placeholder:"ADDRESS" help:"Mail to this address (repeatable, or comma-separated); required."`
+	Sendmail       string   `short:"s" name:"sendmail_program" aliases:"sendmail" default:"/usr/sbin/sendmail -t -i" placeholder:"CMD" help:"Mail command, run through /bin/sh -c with the message on stdin."`
+	NoRecovery     bool     `name:"no-recovery" help:"Do not mail when a reported program is back."`
+	IgnoreStopped  bool     `name:"ignore-stopped" help:"Do not count STOPPED (stopped on purpose) as missing."`
+	State          string   `name:"state" placeholder:"FILE" help:"Keep the open episodes in FILE, so that a restarted listener neither forgets one nor reports one twice."`
+
+	cli.SMTPFlags `embed:""`
+}
+
+// config is the validated command line.
+type config struct {
+	sel           selection
+	timeout       time.Duration
+	to            []string
+	from          string
+	noRecovery    bool
+	ignoreStopped bool
+	store         *episode.Store // nil without --state
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
+	return runClock(ctx, args, stdin, stdout, stderr, env, time.Now)
+}
+
+func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string, now func() time.Time) int {
+	var g grammar
+	if _, code, done := cli.Parse(name, description, &g, args, stdout, stderr); done {
+		return code
+	}
+	cfg, err := g.config()
+	var t notify.Transport
+	if err == nil {
+		t, err = g.Transport(g.Sendmail, env)
+	}
+	if err == nil {
+		// A bad address is a start-up error, not a failure an hour
+		// into the first episode.
+		err = (&notify.Message{To: cfg.to, From: cfg.from, Subject: "x", Body: "x"}).Validate()
+	}
+	if err != nil {
+		cli.Usagef(stderr, name, "%v", err)
+		return cli.ExitUsage
+	}
+	if url, _ := cli.Getenv(env, "SUPERVISOR_SERVER_URL"); url == "" {
+		fmt.Fprintln(stderr, "missingmail must be run as a supervisor event listener")
+		return cli.ExitFailure
+	}
+	logger := cli.NewLogger(stderr, name)
+	client, err := rpcclient.FromEnv(env)
+	if err != nil {
+		logger.Printf("connecting to supervisord: %v", err)
+		return cli.ExitFailure
+	}
+	defer client.Close()
+	cfg.sel.selfGroup, _ = cli.Getenv(env, "SUPERVISOR_GROUP_NAME")
+	cfg.sel.selfName, _ = cli.Getenv(env, "SUPERVISOR_PROCESS_NAME")
+
+	m := &missingmail{
+		cfg:   cfg,
+		sv:    client,
+		log:   logger,
+		now:   now,
+		queue: notify.NewQueue(t, notify.QueueOptions{Log: logger}),
+		tracker: episode.New(episode.Config{
+			Timeout: cfg.timeout, IgnoreStopped: cfg.ignoreStopped, Now: now, Log: logger,
+		}),
+		warned: map[string]bool{},
+	}
+	logger.Printf("watching %s; reporting after %s out of RUNNING to %s", cfg.sel, cfg.timeout, strings.Join(cfg.to, ", "))
+	if cfg.store != nil {
+		m.saver = newSaver(*cfg.store, m.tracker, logger)
+		recs, err := cfg.store.Load()
+		if err != nil {
+			logger.Printf("ignoring the state file: %v", err)
+		}
+		m.tracker.Restore(recs)
+		open, reported := m.tracker.Open()
+		logger.Printf("state file %s: %d open episode(s), %d of them reported", cfg.store.Path, open, reported)
+	}
+
+	// The check runs in the worker; the event loop only records state
+	// changes and starts checks.
+	m.worker = eventproto.NewWorker(context.WithoutCancel(ctx))
+	m.worker.TryGo(func(ctx context.Context) { m.check(ctx, true) })
+	err = eventproto.Serve(ctx, eventproto.NewListener(stdin, stdout), m.handle, eventproto.ServeOptions{
+		Log: logger,
+		Drain: func(ctx context.Context) error {
+			err := m.worker.Wait(ctx)
+			m.saver.close()
+			if lost := m.queue.Close(ctx); len(lost) > 0 && err == nil {
+				err = fmt.Errorf("%d mails not delivered before exit", len(lost))
+			}
+			return err
+		},
+	})
+	if err != nil {
+		logger.Print(err)
+		return cli.ExitFailure
+	}
+	return cli.ExitOK
+}
+
+// config validates the command line.
+func (g *grammar) config() (*config, error) {
+	cfg := &config{from: g.From, noRecovery: g.NoRecovery, ignoreStopped: g.IgnoreStopped}
+	cfg.sel = selection{any: g.Any, programs: map[string]bool{}, groups: map[string]bool{}}
+	for _, p := range g.Program {
+		if p == "" {
+			return nil, fmt.Errorf("--program: empty name")
+		}
+		cfg.sel.programs[p] = true
+	}
+	for _, gr := range g.Group {
+		if gr == "" {
+			return nil, fmt.Errorf("--group: empty name")
+		}
+		cfg.sel.groups[gr] = true
+	}
+	if !cfg.sel.any && len(cfg.sel.programs) == 0 && len(cfg.sel.groups) == 0 {
+		return nil, fmt.Errorf("nothing to watch: give -p NAME, -g GROUP or -a")
+	}
+	var err error
+	if cfg.timeout, err = parseTimeout(g.MissingTimeout); err != nil {
+		return nil, fmt.Errorf("--missing-timeout %q: %w", g.MissingTimeout, err)
+	}
+	for _, v := range g.Email {
+		for _, a := range strings.Split(v, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				cfg.to = append(cfg.to, a)
+			}
+		}
+	}
+	if len(cfg.to) == 0 {
+		return nil, fmt.Errorf("-m/--email is required: whom to mail")
+	}
+	if g.State != "" {
+		s := episode.Store{Path: g.State}
+		if err := s.Check(); err != nil {
+			return nil, fmt.Errorf("--state: %w", err)
+		}
+		cfg.store = &s
+	}
+	return cfg, nil
+}
+
+// maxTimeout keeps the timeout within time.Duration with room to spare.
+const maxTimeout = 100 * 365 * 24 * time.Hour
+
+// parseTimeout reads --missing-timeout: a number of seconds (Buildbot's
+// missing_timeout; fractions allowed) or a Go duration ("90s", "1h30m").
+func parseTimeout(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	var d time.Duration
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if math.IsNaN(f) || f > maxTimeout.Seconds() {
+			return 0, fmt.Errorf("want a positive number of seconds up to %d", int64(maxTimeout.Seconds()))
+		}
+		d = time.Duration(f * float64(time.Second))
+	} else if d, err = time.ParseDuration(s); err != nil {
+		return 0, fmt.Errorf("want seconds or a duration such as 90s or 1h")
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("want a positive duration")
+	}
+	if d > maxTimeout {
+		return 0, fmt.Errorf("want at most %s", maxTimeout)
+	}
+	return d, nil
+}
+
+// selection is -p, -g and -a.
+type selection struct {
+	programs map[string]bool // NAME or group:name
+	groups   map[string]bool
+	any      bool
+	// selfGroup and selfName identify this listener, never watched.
+	selfGroup, selfName string
+}
+
+func (s selection) watched(group, name string) bool {
+	if group == s.selfGroup && name == s.selfName {
+		return false
+	}
+	return s.any || s.programs[name] || s.programs[group+":"+name] || s.groups[group]
+}
+
+func (s selection) String() string {
+	if s.any {
+		return "every process"
+	}
+	var parts []string
+	for _, p := range slices.Sorted(maps.Keys(s.programs)) {
+		parts = append(parts, "-p "+p)
+	}
+	for _, g := range slices.Sorted(maps.Keys(s.groups)) {
+		parts = append(parts, "-g "+g)
+	}
+	return strings.Join(parts, " ")
+}
+
+// supervisor is the part of supervisord's API missingmail uses
+// (*rpcclient.Client).
+type supervisor interface {
+	GetAllProcessInfo(ctx context.Context) ([]rpcclient.ProcessInfo, error)
+}
+
+// missingmail holds the listener's state.
+type missingmail struct {
+	cfg     *config
+	sv      supervisor
+	log     *log.Logger
+	now     func() time.Time
+	queue   *notify.Queue
+	tracker *episode.Tracker
+	worker  *eventproto.Worker
+	saver   *saver // nil without --state
+
+	mu     sync.Mutex
+	warned map[string]bool // -p/-g values already reported as matching nothing
+}
+
+// eventStates maps the PROCESS_STATE events to the state they enter.
+var eventStates = map[string]rpcclient.ProcessState{
+	eventproto.ProcessStateStarting: rpcclient.StateStarting,
+	eventproto.ProcessStateRunning:  rpcclient.StateRunning,
+	eventproto.ProcessStateBackoff:  rpcclient.StateBackoff,
+	eventproto.ProcessStateStopping: rpcclient.StateStopping,
+	eventproto.ProcessStateExited:   rpcclient.StateExited,
+	eventproto.ProcessStateStopped:  rpcclient.StateStopped,
+	eventproto.ProcessStateFatal:    rpcclient.StateFatal,
+	eventproto.ProcessStateUnknown:  rpcclient.StateUnknown,
+}
+
+// handle runs on the event loop: state changes are recorded at once (no
+// I/O but the log and a non-blocking enqueue), ticks start a check in the
+// worker.
+func (m *missingmail) handle(_ context.Context, ev eventproto.Event) {
+	if ev.IsTick() {
+		if !m.worker.TryGo(func(ctx context.Context) { m.check(ctx, false) }) {
+			m.log.Printf("previous check still running; skipping %s", ev.Name())
+		}
+		return
+	}
+	state, ok := eventStates[ev.Name()]
+	if !ok || ev.Repeat {
+		// A redelivered state change may be older than what followed it;
+		// the next check reads the truth from supervisord anyway.
+		return
+	}
+	ps, err := eventproto.ParseProcessState(ev.Payload)
+	if err != nil {
+		m.log.Printf("ignoring %s event: %v", ev.Name(), err)
+		return
+	}
+	if !m.cfg.sel.watched(ps.GroupName, ps.ProcessName) {
+		return
+	}
+	m.send(m.tracker.Observe(episode.Change{Group: ps.GroupName, Name: ps.ProcessName, State: state, PID: ps.Pid}))
+	m.saver.kick()
+}
+
+// check reconciles with supervisord's process table and reports the
+// episodes that have lasted the timeout. When supervisord does not
+// answer, the timeouts are still checked against what the events said.
+func (m *missingmail) check(ctx context.Context, initial bool) {
+	asked := m.now()
+	cctx, cancel := context.WithTimeout(ctx, infoTimeout)
+	infos, err := m.sv.GetAllProcessInfo(cctx)
+	cancel()
+	var notices []episode.Notice
+	if err != nil {
+		m.log.Printf("getAllProcessInfo: %v; checking the timeouts against the events only", err)
+	} else {
+		watched := m.filter(infos)
+		notices = m.tracker.Reconcile(watched, asked)
+		if initial {
+			open, _ := m.tracker.Open()
+			m.log.Printf("initial check: %d watched process(es), %d not RUNNING", len(watched), open)
+		}
+	}
+	m.send(append(notices, m.tracker.Due()...))
+	m.saver.kick()
+}
+
+// filter returns the watched processes and logs, once each, a -p or -g
+// that matches none of them (a typo watches nothing).
+func (m *missingmail) filter(infos []rpcclient.ProcessInfo) []rpcclient.ProcessInfo {
+	var out []rpcclient.ProcessInfo
+	matched := map[string]bool{}
+	for _, in := range infos {
+		if !m.cfg.sel.watched(in.Group, in.Name) {
+			continue
+		}
+		out = append(out, in)
+		matched["-p "+in.Name] = true
+		matched["-p "+in.Group+":"+in.Name] = true
+		matched["-g "+in.Group] = true
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for p := range m.cfg.sel.programs {
+		m.warnUnmatched("-p "+p, matched)
+	}
+	for g := range m.cfg.sel.groups {
+		m.warnUnmatched("-g "+g, matched)
+	}
+	return out
+}
+
+func (m *missingmail) warnUnmatched(opt string, matched map[string]bool) {
+	if !matched[opt] && !m.warned[opt] {
+		m.warned[opt] = true
+		m.log.Printf("%s matches no process of supervisord", opt)
+	}
+	if matched[opt] {
+		delete(m.warned, opt)
+	}
+}
+
+// send turns notices into alerts and mails them: every recovery found
+// together in one mail, every missing program due on the same tick in one
+// mail.
+func (m *missingmail) send(notices []episode.Notice) {
+	var missing, back []notice
+	for _, n := range notices {
+		a := newNotice(n, m.cfg)
+		switch n.Kind {
+		case episode.Missing:
+			m.log.Printf("%s has not been RUNNING for %s: reporting", n.Program, episode.Round(n.Down()))
+			missing = append(missing, a)
+		case episode.Recovered:
+			if m.cfg.noRecovery {
+				m.log.Printf("%s is %s after %s down; not mailed (--no-recovery)", n.Program, n.State, episode.Round(n.Down()))
+				continue
+			}
+			m.log.Printf("%s is %s after %s down: reporting", n.Program, n.State, episode.Round(n.Down()))
+			back = append(back, a)
+		}
+	}
+	for _, batch := range [][]notice{back, missing} {
+		if len(batch) == 0 {
+			continue
+		}
+		msg := mailOf(batch, m.cfg.to, m.cfg.from, m.cfg)
+		if err := m.queue.Enqueue(msg); err != nil {
+			m.log.Printf("not mailed: %v", err)
+		}
+	}
+}
