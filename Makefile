@@ -1,7 +1,7 @@
 # The README names these targets; each is a thin wrapper.
 GO ?= go
 BINDIR ?= $(shell $(GO) env GOPATH)/bin
-TOOLS := httpok memmon crashmail crashmailbatch fatalmailbatch crashsms
+TOOLS := httpok memmon crashmail crashmailbatch fatalmailbatch crashsms missingmail
 
 .PHONY: test build install demo bench
 
@@ -19,7 +19,7 @@ build:
 install:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BINDIR)/ $(addprefix ./cmd/,$(TOOLS))
 
-# The six tools under a real supervisord, with misbehaving programs and a
+# The tools under a real supervisord, with misbehaving programs and a
 # built-in mail server; about a minute. See internal/demo.
 demo:
 	$(GO) run ./internal/demo

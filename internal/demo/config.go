@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// tools are the six listeners, in the order the demo presents them.
-var tools = []string{"httpok", "memmon", "crashmail", "crashmailbatch", "fatalmailbatch", "crashsms"}
+// tools are the listeners, in the order the demo presents them.
+var tools = []string{"httpok", "memmon", "crashmail", "crashmailbatch", "fatalmailbatch", "crashsms", "missingmail"}
 
 // mailDomain is the domain of every demo address; nothing leaves the machine.
 const mailDomain = "demo.example"
@@ -22,6 +22,7 @@ type timing struct {
 	LeakLimitMB   int
 	CrashAfter    time.Duration // crasher runs this long, then exits 1
 	BatchInterval string        // -i of the batch tools, in minutes
+	MissingAfter  string        // missingmail's --missing-timeout, in seconds
 	Deadline      time.Duration // give up waiting for every tool after this
 }
 
@@ -34,6 +35,7 @@ var (
 		LeakLimitMB:   32,
 		CrashAfter:    8 * time.Second,
 		BatchInterval: "0.25", // three TICK_5 events
+		MissingAfter:  "10",
 		Deadline:      80 * time.Second,
 	}
 	shortTiming = timing{
@@ -44,6 +46,7 @@ var (
 		LeakLimitMB:   24,
 		CrashAfter:    3 * time.Second,
 		BatchInterval: "0.08", // every TICK_5 (5 s = 0.083 minutes)
+		MissingAfter:  "5",
 		Deadline:      60 * time.Second,
 	}
 )
@@ -66,7 +69,7 @@ func supervisordConf(p configParams) string {
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 
 	w("; supervisord.conf of `make demo`. %%(here)s is the directory of this file;")
-	w("; bin/ next to it holds the six listeners and the example programs.")
+	w("; bin/ next to it holds the listeners and the example programs.")
 	w("; For a production config with every option, see examples/supervisord.conf.")
 	w("")
 	w("[supervisord]")
@@ -161,5 +164,16 @@ func supervisordConf(p configParams) string {
 	w("events=PROCESS_STATE_EXITED,TICK_5")
 	w("stdout_logfile=NONE")
 	w("stderr_logfile=%%(here)s/logs/crashsms.log")
+	w("")
+	w("; One mail when nostart or crasher has not been RUNNING for %s s (Buildbot's", p.MissingAfter)
+	w("; notify_on_missing; an hour by default), one when it is back. crasher's")
+	w("; restarts take a second or two: not news. It hears about every state")
+	w("; change, so its buffer holds the burst at start-up.")
+	w("[eventlistener:missingmail]")
+	w("command=%%(here)s/bin/missingmail -p nostart -p crasher --missing-timeout %s -m %s --smtp-host %s --from %s", p.MissingAfter, ops, p.SMTPAddr, from("missingmail"))
+	w("events=PROCESS_STATE,TICK_5")
+	w("buffer_size=100")
+	w("stdout_logfile=NONE")
+	w("stderr_logfile=%%(here)s/logs/missingmail.log")
 	return b.String()
 }

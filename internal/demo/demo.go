@@ -74,7 +74,7 @@ func runDemo(ctx context.Context, o options) (*report, error) {
 		return rep, err
 	}
 
-	p.plain("%s\n", p.paint(bold, "Building the six listeners and the example programs..."))
+	p.plain("%s\n", p.paint(bold, "Building the listeners and the example programs..."))
 	t0 := time.Now()
 	if err := buildTools(ctx, o.Root, filepath.Join(tmp, "bin"), o.Out); err != nil {
 		return rep, err
@@ -189,6 +189,7 @@ func prepareMailDir(dir string) error {
 var demoPackages = []string{
 	"./cmd/httpok", "./cmd/memmon", "./cmd/crashmail",
 	"./cmd/crashmailbatch", "./cmd/fatalmailbatch", "./cmd/crashsms",
+	"./cmd/missingmail",
 	"./examples/demo/misbehave",
 }
 

@@ -71,6 +71,10 @@ func TestDemoEndToEnd(t *testing.T) {
 		{"crashsms", func(m received) bool {
 			return !m.HasSubj && strings.HasPrefix(m.Body, "[crasher:crasher](") && strings.Contains(m.Body, ") exited unexpectedly ")
 		}, "no Subject header, body [crasher:crasher](PID) exited unexpectedly"},
+		{"missingmail", func(m received) bool {
+			return strings.HasPrefix(m.Subject, "nostart is missing: not RUNNING for ") &&
+				strings.HasPrefix(m.Body, "Program:     nostart\nState:       ")
+		}, "subject nostart is missing: not RUNNING for ..., body naming nostart"},
 	}
 	for _, c := range checks {
 		mails := rep.Mails[c.tool]
@@ -126,6 +130,7 @@ func TestSupervisordConfParses(t *testing.T) {
 	for _, want := range []string{
 		"[eventlistener:httpok]", "[eventlistener:memmon]", "[eventlistener:crashmail]",
 		"[eventlistener:crashmailbatch]", "[eventlistener:fatalmailbatch]", "[eventlistener:crashsms]",
+		"[eventlistener:missingmail]", "-p nostart -p crasher --missing-timeout 10",
 		"[program:web]", "[program:leaky]", "[program:crasher]", "[program:nostart]",
 		"-p leaky=32MB", "-t 2 -p web", "-e TICK_5 -i 0.25", "http://127.0.0.1:8080/health",
 	} {
@@ -225,6 +230,7 @@ func TestExampleConfig(t *testing.T) {
 		"/var/log/supervisor", dir,
 		"/run/", dir+"/",
 		"/etc/superlance/smtp.pass", filepath.Join(dir, "smtp.pass"),
+		"/var/lib/superlance", dir,
 		"/var/crash", dir,
 		"user=app\n", "",
 		"/srv/app/bin/web --listen 127.0.0.1:8080", bin+"/misbehave web -hang-after 1h -addr "+web,

@@ -172,6 +172,9 @@ func classify(m received) string {
 		return "fatalmailbatch"
 	case !m.HasSubj && strings.Contains(m.Body, "exited unexpectedly"):
 		return "crashsms"
+	case strings.Contains(m.Subject, " is missing: "), strings.Contains(m.Subject, " programs are missing: "),
+		strings.Contains(m.Subject, " is back: "), strings.Contains(m.Subject, " programs are back: "):
+		return "missingmail"
 	}
 	return "unknown"
 }

@@ -1,15 +1,16 @@
-// Command demo shows the six superlance listeners at work: `make demo`.
+// Command demo shows the superlance listeners at work: `make demo`.
 //
-// It builds httpok, memmon, crashmail, crashmailbatch, fatalmailbatch and
-// crashsms from this tree, starts a real supervisord (supervisord -n) in a
-// temporary directory with four example programs that misbehave
-// (examples/demo/misbehave: a web app that hangs, one that leaks memory, one
-// that crashes, one that never starts), and runs the six listeners against
-// them on TICK_5, so everything happens within a minute. Their mail goes to
-// an SMTP server inside the demo, which prints each message and saves it in
-// demo-mail/. The demo narrates what it sees in supervisord's process table,
-// in the listeners' logs and in the mail, then stops supervisord and checks
-// that nothing it started is still running.
+// It builds httpok, memmon, crashmail, crashmailbatch, fatalmailbatch,
+// crashsms and missingmail from this tree, starts a real supervisord
+// (supervisord -n) in a temporary directory with four example programs
+// that misbehave (examples/demo/misbehave: a web app that hangs, one that
+// leaks memory, one that crashes, one that never starts), and runs the
+// listeners against them on TICK_5, so everything happens within a
+// minute. Their mail goes to an SMTP server inside the demo, which prints
+// each message and saves it in demo-mail/. The demo narrates what it sees
+// in supervisord's process table, in the listeners' logs and in the mail,
+// then stops supervisord and checks that nothing it started is still
+// running.
 //
 // Usage:
 //

@@ -217,7 +217,7 @@ func (n *narrator) processes(infos []rpcclient.ProcessInfo) {
 	}
 	if upListeners == len(tools) && !n.listenersUp {
 		n.listenersUp = true
-		n.p.say("supervisord", bold, "all six listeners are RUNNING")
+		n.p.say("supervisord", bold, "all %d listeners are RUNNING", len(tools))
 	}
 }
 
@@ -386,7 +386,7 @@ func (n *narrator) mailArrived(m received) {
 
 	if isTool(m.Tool) && !n.acted[m.Tool] {
 		n.acted[m.Tool] = true
-		n.p.say(m.Tool, green, "✔ acted (%d of 6 listeners)", len(n.acted))
+		n.p.say(m.Tool, green, "✔ acted (%d of %d listeners)", len(n.acted), len(tools))
 		if len(n.acted) == len(tools) && !n.closed {
 			n.closed = true
 			n.rep.AllActed = true
