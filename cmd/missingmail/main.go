@@ -289,6 +289,11 @@ func (m *missingmail) handle(_ context.Context, ev eventproto.Event) {
 		}
 		return
 	}
+	if ev.Missed > 0 {
+		// supervisord dropped events of this pool: ask it for the truth
+		// now rather than at the next tick.
+		m.worker.TryGo(func(ctx context.Context) { m.check(ctx, false) })
+	}
 	state, ok := eventStates[ev.Name()]
 	if !ok || ev.Repeat {
 		// A redelivered state change may be older than what followed it;
