@@ -69,7 +69,8 @@
 //	    --sendmail CMD          stdin (default "/usr/sbin/sendmail -t -i")
 //	--smtp-host HOST[:PORT]     deliver over SMTP instead of the sendmail command
 //	--smtp-user USER, --smtp-password-env VAR, --smtp-password-file FILE
-//	--smtp-tls none|starttls|tls, --smtp-cacert FILE, --from ADDRESS
+//	--smtp-tls none|starttls|tls, --smtp-cacert FILE, --smtp-insecure, --from ADDRESS
+//	                            (the mail options every tool shares)
 //	-h, --help                  help on stdout
 //
 // One of -p, -g and -a is required; a -p or -g that matches no process is
@@ -113,7 +114,8 @@
 // supervisor event listener" on stderr, checked after the options); 2 on a
 // usage error (message on stderr): no -m, nothing to watch, a timeout that
 // is not a positive duration, a --state whose directory does not exist or
-// does not accept new files.
+// does not accept new files, mail settings that cannot work (as for every
+// tool).
 //
 // Differences from Buildbot's notify_on_missing: a recovery mail when a
 // reported episode ends (off with --no-recovery); several programs due on

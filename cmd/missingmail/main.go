@@ -18,7 +18,9 @@ import (
 
 	"github.com/superlance-go/superlance/eventproto"
 	"github.com/superlance-go/superlance/internal/cli"
+	"github.com/superlance-go/superlance/internal/environ"
 	"github.com/superlance-go/superlance/internal/episode"
+	"github.com/superlance-go/superlance/internal/mailflags"
 	"github.com/superlance-go/superlance/notify"
 	"github.com/superlance-go/superlance/rpcclient"
 )
@@ -33,19 +35,19 @@ const description = "Mail once when a supervisord program has not been RUNNING f
 const infoTimeout = 10 * time.Second
 
 // grammar is missingmail's command line: the selection as httpok's and
-// memmon's, Buildbot's missing_timeout, and the mail options of crashmail.
+// memmon's, Buildbot's missing_timeout, and every tool's mail options, with
+// a -m of its own: required and repeatable.
 type grammar struct {
 	Program        []string `short:"p" name:"program" sep:"none" placeholder:"NAME" help:"Watch this program, by name or group:name (repeatable)."`
 	Group          []string `short:"g" name:"group" sep:"none" placeholder:"GROUP" help:"Watch every process of this group (repeatable)."`
 	Any            bool     `short:"a" name:"any" help:"Watch every process but missingmail itself."`
 	MissingTimeout string   `name:"missing-timeout" default:"3600" placeholder:"SECONDS" help:"How long a program must be out of RUNNING before it is reported: seconds, or a duration such as 90s or 1h."`
 	Email          []string `short:"m" name:"email" sep:"none" placeholder:"ADDRESS" help:"Mail to this address (repeatable, or comma-separated); required."`
-	Sendmail       string   `short:"s" name:"sendmail_program" aliases:"sendmail" default:"/usr/sbin/sendmail -t -i" placeholder:"CMD" help:"Mail command, run through /bin/sh -c with the message on stdin."`
 	NoRecovery     bool     `name:"no-recovery" help:"Do not mail when a reported program is back."`
 	IgnoreStopped  bool     `name:"ignore-stopped" help:"Do not count STOPPED (stopped on purpose) as missing."`
 	State          string   `name:"state" placeholder:"FILE" help:"Keep the open episodes in FILE, so that a restarted listener neither forgets one nor reports one twice."`
 
-	cli.SMTPFlags `embed:""`
+	Mail mailflags.Delivery `embed:""`
 }
 
 // config is the validated command line.
@@ -72,43 +74,48 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string, now func() time.Time) int {
 	var g grammar
-	if _, code, done := cli.Parse(name, description, &g, args, stdout, stderr); done {
+	kctx, code, done := cli.Parse(name, description, &g, args, stdout, stderr)
+	if done {
 		return code
 	}
 	cfg, err := g.config()
-	var t notify.Transport
+	var mail mailflags.Mail
 	if err == nil {
-		t, err = g.Transport(g.Sendmail, env)
+		mail, err = g.Mail.Mail(cli.Given(kctx), env, cfg.to)
 	}
 	if err == nil {
 		// A bad address is a start-up error, not a failure an hour
 		// into the first episode.
-		err = (&notify.Message{To: cfg.to, From: cfg.from, Subject: "x", Body: "x"}).Validate()
+		err = (&notify.Message{To: mail.To, From: mail.From, Subject: "x", Body: "x"}).Validate()
 	}
 	if err != nil {
 		cli.Usagef(stderr, name, "%v", err)
 		return cli.ExitUsage
 	}
-	if url, _ := cli.Getenv(env, "SUPERVISOR_SERVER_URL"); url == "" {
+	cfg.from = mail.From
+	if url, _ := environ.Get(env, "SUPERVISOR_SERVER_URL"); url == "" {
 		fmt.Fprintln(stderr, "missingmail must be run as a supervisor event listener")
 		return cli.ExitFailure
 	}
 	logger := cli.NewLogger(stderr, name)
+	for _, w := range mail.Warnings {
+		logger.Printf("warning: %s", w)
+	}
 	client, err := rpcclient.FromEnv(env)
 	if err != nil {
 		logger.Printf("connecting to supervisord: %v", err)
 		return cli.ExitFailure
 	}
 	defer client.Close()
-	cfg.sel.selfGroup, _ = cli.Getenv(env, "SUPERVISOR_GROUP_NAME")
-	cfg.sel.selfName, _ = cli.Getenv(env, "SUPERVISOR_PROCESS_NAME")
+	cfg.sel.selfGroup, _ = environ.Get(env, "SUPERVISOR_GROUP_NAME")
+	cfg.sel.selfName, _ = environ.Get(env, "SUPERVISOR_PROCESS_NAME")
 
 	m := &missingmail{
 		cfg:   cfg,
 		sv:    client,
 		log:   logger,
 		now:   now,
-		queue: notify.NewQueue(t, notify.QueueOptions{Log: logger}),
+		queue: notify.NewQueue(mail.Transport, notify.QueueOptions{Log: logger}),
 		tracker: episode.New(episode.Config{
 			Timeout: cfg.timeout, IgnoreStopped: cfg.ignoreStopped, Now: now, Log: logger,
 		}),
@@ -150,7 +157,7 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 
 // config validates the command line.
 func (g *grammar) config() (*config, error) {
-	cfg := &config{from: g.From, noRecovery: g.NoRecovery, ignoreStopped: g.IgnoreStopped}
+	cfg := &config{noRecovery: g.NoRecovery, ignoreStopped: g.IgnoreStopped}
 	cfg.sel = selection{any: g.Any, programs: map[string]bool{}, groups: map[string]bool{}}
 	for _, p := range g.Program {
 		if p == "" {
@@ -171,15 +178,15 @@ func (g *grammar) config() (*config, error) {
 	if cfg.timeout, err = parseTimeout(g.MissingTimeout); err != nil {
 		return nil, fmt.Errorf("--missing-timeout %q: %w", g.MissingTimeout, err)
 	}
-	for _, v := range g.Email {
-		for _, a := range strings.Split(v, ",") {
-			if a = strings.TrimSpace(a); a != "" {
-				cfg.to = append(cfg.to, a)
-			}
-		}
-	}
-	if len(cfg.to) == 0 {
+	if len(g.Email) == 0 {
 		return nil, fmt.Errorf("-m/--email is required: whom to mail")
+	}
+	for _, v := range g.Email {
+		to, err := mailflags.Recipients(v)
+		if err != nil {
+			return nil, fmt.Errorf("-m/--email: %w", err)
+		}
+		cfg.to = append(cfg.to, to...)
 	}
 	if g.State != "" {
 		s := episode.Store{Path: g.State}

@@ -26,7 +26,8 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"no -m", []string{"-a"}, "-m/--email is required"},
-		{"empty -m", []string{"-a", "-m", " , "}, "-m/--email is required"},
+		{"empty -m", []string{"-a", "-m", " , "}, `-m/--email: no address in " , "`},
+		{"-s with --smtp-host", []string{"-a", "-m", "ops@example.com", "-s", "/bin/true", "--smtp-host", "localhost"}, "exclude each other"},
 		{"bad address", []string{"-a", "-m", "not an address"}, "invalid To address"},
 		{"nothing to watch", []string{"-m", "ops@example.com"}, "nothing to watch"},
 		{"zero timeout", []string{"-a", "-m", "ops@example.com", "--missing-timeout", "0"}, `--missing-timeout "0": want a positive duration`},
