@@ -50,8 +50,9 @@
 // episode began ran again unseen: that episode ended (recovery mail if it
 // was reported) and a new one began. The check runs off the event loop,
 // which acknowledges every event at once; mail is queued and delivered in
-// the background with retries. On stdin EOF or SIGTERM the queue is
-// drained within a grace period (8 s).
+// the background with retries. On stdin EOF, SIGTERM or SIGHUP the queue
+// is drained (and the --state file written) within a grace period (8 s);
+// a write to a closed stdout or stderr (supervisord died) does not kill it.
 //
 // Flags:
 //
@@ -108,7 +109,7 @@
 // delivery by the queue; "initial check: N watched process(es), K not
 // RUNNING" once the first check has read supervisord's process table.
 //
-// Exit codes: 0 on a clean stop (stdin EOF, SIGTERM); 1 on a protocol
+// Exit codes: 0 on a clean stop (stdin EOF, SIGTERM, SIGHUP); 1 on a protocol
 // error, an unusable SUPERVISOR_SERVER_URL, and when not run by
 // supervisord (SUPERVISOR_SERVER_URL unset: "missingmail must be run as a
 // supervisor event listener" on stderr, checked after the options); 2 on a
