@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/superlance-go/superlance/internal/alertctx"
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/mailflags"
 )
@@ -39,6 +40,8 @@ type grammar struct {
 
 	// -m, -s and the SMTP options: every tool's mail options.
 	Mail mailflags.Options `embed:""`
+	// --details, --log-tail, --flood: every alerting tool's.
+	Alert alertctx.Flags `embed:""`
 
 	URL string `arg:"" name:"URL" help:"The http:// or https:// URL to check."`
 }
@@ -59,6 +62,7 @@ type config struct {
 	rawURL    string // as given: it appears verbatim in messages, as upstream
 	url       *url.URL
 	tlsConfig *tls.Config
+	alert     alertctx.Flags
 }
 
 // parseArgs parses and validates the command line. done reports that run
@@ -101,6 +105,7 @@ func (g *grammar) config(given map[string]bool, env []string) (*config, error) {
 		coredir:  g.Coredir,
 		name:     g.Name,
 		rawURL:   g.URL,
+		alert:    g.Alert,
 	}
 	if len(cfg.codes) == 0 {
 		cfg.codes = []int{200}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/superlance-go/superlance/alert"
+	"github.com/superlance-go/superlance/internal/alertctx"
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/environ"
 	"github.com/superlance-go/superlance/internal/shutdown"
@@ -59,7 +61,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		queue = notify.NewQueue(cfg.mail.Transport, notify.QueueOptions{Log: logger})
 		h.enqueue = queue.Enqueue
 	}
-	err = tickloop.Serve(ctx, stdin, stdout, logger, queue, h.tick)
+	err = tickloop.Serve(ctx, stdin, stdout, logger, queue, h.tick, h.send.Close)
 	if err != nil {
 		logger.Printf("%v", err)
 		return cli.ExitFailure
@@ -75,6 +77,7 @@ type httpok struct {
 	self    self
 	log     *log.Logger
 	enqueue func(*notify.Message) error // nil without -m
+	send    *alertctx.Sender            // --flood, --details, --log-tail; then deliver
 }
 
 func newHTTPOK(cfg *config, sv supervisor, env []string, logger *log.Logger) *httpok {
@@ -82,7 +85,9 @@ func newHTTPOK(cfg *config, sv supervisor, env []string, logger *log.Logger) *ht
 	var me self
 	me.name, _ = environ.Get(env, "SUPERVISOR_PROCESS_NAME")
 	me.group, _ = environ.Get(env, "SUPERVISOR_GROUP_NAME")
-	return &httpok{cfg: cfg, sv: sv, check: c.check, self: me, log: logger}
+	h := &httpok{cfg: cfg, sv: sv, check: c.check, self: me, log: logger}
+	h.send = cfg.alert.Sender(env, h.deliver, alertctx.SenderOptions{Log: logger, Summary: h.summary})
+	return h
 }
 
 // tick is the work of one TICK event, run by the worker off the event loop.
@@ -111,7 +116,25 @@ func (h *httpok) tick(ctx context.Context) {
 	if !ok || h.enqueue == nil {
 		return
 	}
-	m := cfg.message(subject(cfg.name, subj), strings.Join(lines, "\n"))
+	al := alert.Alert{Kind: alert.HealthCheck, Subject: subject(cfg.name, subj), Text: strings.Join(lines, "\n")}
+	// --flood counts per program: the one the mail is about, or the URL
+	// for a mail about several.
+	key := cfg.rawURL
+	var reqs []alertctx.Request
+	for _, p := range a.acted {
+		reqs = append(reqs, alertctx.Request{Group: p.Group, Name: p.Name, Before: &p})
+	}
+	if len(a.acted) == 1 {
+		key = a.acted[0].Namespec()
+		al.Program, al.Group, al.State = a.acted[0].Name, a.acted[0].Group, a.acted[0].StateName
+	}
+	h.send.SendAll(al, key, reqs)
+}
+
+// deliver queues the mail of a: at once without --details, --log-tail and
+// --flood, else once the Sender has let it through and added its context.
+func (h *httpok) deliver(a alert.Alert) {
+	m := h.cfg.message(a.Subject, a.Text)
 	if err := h.enqueue(m); err != nil {
 		h.log.Printf("not mailing: %v", err)
 		return
@@ -119,6 +142,12 @@ func (h *httpok) tick(ctx context.Context) {
 	// Logged when queued, as upstream logs right after handing the message
 	// to sendmail; the queue logs the delivery itself.
 	h.log.Printf("Mailed:\n\n%s", superlance.Mailed(m))
+}
+
+// summary is the mail of the alerts --flood held back.
+func (h *httpok) summary(last alert.Alert, line string) alert.Alert {
+	last.Subject, last.Text, last.Details = subject(h.cfg.name, line), line, nil
+	return last
 }
 
 // message is the report mail.

@@ -56,6 +56,7 @@ type actor struct {
 	self     self
 	log      *log.Logger
 	lines    []string
+	acted    []rpcclient.ProcessInfo // the processes reported on, as they were before
 }
 
 func (a *actor) line(format string, args ...any) {
@@ -85,7 +86,7 @@ func monitoredRunning(procs []rpcclient.ProcessInfo, programs []string, any bool
 // report lines, starting with first, and false when it could not act at all
 // (no mail then, as upstream).
 func (a *actor) act(ctx context.Context, first string) ([]string, bool) {
-	a.lines = []string{first}
+	a.lines, a.acted = []string{first}, nil
 	ictx, cancel := context.WithTimeout(ctx, infoTimeout)
 	procs, err := a.sv.GetAllProcessInfo(ictx)
 	cancel()
@@ -112,6 +113,7 @@ func (a *actor) act(ctx context.Context, first string) ([]string, bool) {
 			a.log.Printf("not restarting %s: it is this listener", p.Namespec())
 			continue
 		}
+		a.acted = append(a.acted, p)
 		a.restart(ctx, p)
 	}
 	if len(missing) > 0 {

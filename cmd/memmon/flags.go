@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/superlance-go/superlance/internal/alertctx"
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/mailflags"
 )
@@ -31,6 +32,8 @@ type grammar struct {
 
 	// -m, -s and the SMTP options: every tool's mail options.
 	Mail mailflags.Options `embed:""`
+	// --details, --log-tail, --flood: every alerting tool's.
+	Alert alertctx.Flags `embed:""`
 }
 
 // config is the validated command line.
@@ -40,6 +43,7 @@ type config struct {
 	mail       mailflags.Mail
 	uptime     int64 // seconds; math.MaxInt64 when not given
 	name       string
+	alert      alertctx.Flags
 }
 
 // parseArgs parses and validates the command line. done reports that run
@@ -72,6 +76,7 @@ func (g *grammar) config(given map[string]bool, env []string) (*config, error) {
 		cumulative: g.Cumulative,
 		uptime:     math.MaxInt64,
 		name:       g.Name,
+		alert:      g.Alert,
 		rules: rules{
 			programs: map[string]uint64{},
 			groups:   map[string]uint64{},

@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/superlance-go/superlance/internal/alertctx"
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/environ"
 	"github.com/superlance-go/superlance/internal/shutdown"
@@ -58,7 +59,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		queue = notify.NewQueue(cfg.mail.Transport, notify.QueueOptions{Log: logger})
 		m.enqueue = queue.Enqueue
 	}
-	err = tickloop.Serve(ctx, stdin, stdout, logger, queue, m.scan)
+	m.send = cfg.alert.Sender(env, m.deliver, alertctx.SenderOptions{Log: logger, Summary: m.summary})
+	err = tickloop.Serve(ctx, stdin, stdout, logger, queue, m.scan, m.send.Close)
 	if err != nil {
 		logger.Printf("%v", err)
 		return cli.ExitFailure

@@ -6,6 +6,8 @@ import (
 	"log"
 	"time"
 
+	"github.com/superlance-go/superlance/alert"
+	"github.com/superlance-go/superlance/internal/alertctx"
 	"github.com/superlance-go/superlance/internal/procinfo"
 	"github.com/superlance-go/superlance/internal/superlance"
 	"github.com/superlance-go/superlance/notify"
@@ -87,7 +89,10 @@ type memmon struct {
 	selfGroup, selfName string
 	log                 *log.Logger
 	enqueue             func(*notify.Message) error // nil without -m
-	now                 func() time.Time
+	// send applies --flood, --details and --log-tail before deliver; nil
+	// delivers at once.
+	send *alertctx.Sender
+	now  func() time.Time
 }
 
 // scan is the work of one TICK event, run by the worker off the event loop.
@@ -166,7 +171,7 @@ func (m *memmon) restart(ctx context.Context, namespec string, rss uint64) {
 		// mail subject keeps them, byte for byte, for existing mail filters.
 		msg := fmt.Sprintf("Failed to stop process %s (RSS %d): %s", namespec, rss, superlance.ErrorText(err))
 		m.log.Print(msg)
-		m.mail(fmt.Sprintf("failed to stop process %s, exiting", namespec), msg)
+		m.mail(fmt.Sprintf("failed to stop process %s, exiting", namespec), msg, info)
 		return
 	}
 	sctx, cancel = context.WithTimeout(ctx, restartTimeout)
@@ -175,7 +180,7 @@ func (m *memmon) restart(ctx context.Context, namespec string, rss uint64) {
 	if err != nil {
 		msg := fmt.Sprintf("Failed to start process %s after stopping it: %s", namespec, superlance.ErrorText(err))
 		m.log.Print(msg)
-		m.mail(fmt.Sprintf("failed to start process %s, exiting", namespec), msg)
+		m.mail(fmt.Sprintf("failed to start process %s, exiting", namespec), msg, info)
 		return
 	}
 	if uptime <= m.cfg.uptime {
@@ -183,21 +188,38 @@ func (m *memmon) restart(ctx context.Context, namespec string, rss uint64) {
 		zone, _ := now.Zone()
 		m.mail(fmt.Sprintf("process %s restarted", namespec),
 			fmt.Sprintf("memmon.py restarted the process named %s at %s %s because it was consuming too much memory (%d bytes RSS)",
-				namespec, now.Format(asctime), zone, rss))
+				namespec, now.Format(asctime), zone, rss), info)
 	}
 }
 
 // asctime is C's asctime() layout, which upstream's mail uses.
 const asctime = "Mon Jan _2 15:04:05 2006"
 
-// mail queues a message when -m is set; the queue logs the delivery.
-func (m *memmon) mail(subject, body string) {
+// mail queues a message about the process described by before (as it
+// was before the restart) when -m is set; the queue logs the delivery.
+func (m *memmon) mail(subject, body string, before rpcclient.ProcessInfo) {
 	if m.enqueue == nil {
 		return
 	}
-	if err := m.enqueue(m.cfg.message(subject, body)); err != nil {
+	a := alert.Alert{Kind: alert.Memory, Program: before.Name, Group: before.Group, Subject: subject, Text: body}
+	if m.send == nil {
+		m.deliver(a)
+		return
+	}
+	m.send.Send(a, alertctx.Request{Group: before.Group, Name: before.Name, Before: &before})
+}
+
+// deliver queues the mail of a.
+func (m *memmon) deliver(a alert.Alert) {
+	if err := m.enqueue(m.cfg.message(a.Subject, a.Text)); err != nil {
 		m.log.Printf("not mailing: %v", err)
 	}
+}
+
+// summary is the mail of the alerts --flood held back.
+func (m *memmon) summary(last alert.Alert, line string) alert.Alert {
+	last.Subject, last.Text, last.Details = line, line, nil
+	return last
 }
 
 // message is one mail with upstream's subject prefix.

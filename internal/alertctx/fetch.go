@@ -30,6 +30,11 @@ type Request struct {
 	// lines of the program's log.
 	Details   bool
 	TailLines int
+	// Before is the process as the tool saw it when it raised the alert,
+	// before acting on it (httpok and memmon restart it): its run time is
+	// then how long it had been up. nil: the run time comes from what
+	// supervisord says when asked.
+	Before *rpcclient.ProcessInfo
 }
 
 // Namespec is name when group == name, else group:name.
@@ -174,6 +179,12 @@ func (f *Fetcher) details(ctx context.Context, req Request, info rpcclient.Proce
 		if info.Start > 0 && info.Stop >= info.Start {
 			d.Ran, d.RanKnown = stop.Sub(start), true
 		}
+	}
+	if b := req.Before; b != nil && !req.Exit {
+		if b.PID > 0 && b.Start > 0 && b.Now >= b.Start {
+			d.Ran, d.RanKnown = time.Unix(b.Now, 0).Sub(time.Unix(b.Start, 0)), true
+		}
+		return d
 	}
 	if !req.Exit {
 		if info.PID > 0 && info.Start > 0 {

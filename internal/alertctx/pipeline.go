@@ -37,8 +37,8 @@ type Pipeline struct {
 
 type job struct {
 	ready   chan struct{}
-	res     Context
-	deliver func(Context)
+	res     []Context
+	deliver func([]Context)
 }
 
 // NewPipeline starts a pipeline fetching with f.
@@ -59,31 +59,52 @@ func NewPipeline(f *Fetcher) *Pipeline {
 // Go fetches req and then calls deliver with the result. It never blocks.
 // After Close, deliver is called at once, without context.
 func (p *Pipeline) Go(req Request, deliver func(Context)) {
+	p.GoAll([]Request{req}, func(cs []Context) { deliver(cs[0]) })
+}
+
+// GoAll is Go for an alert about several processes: their contexts are
+// fetched at the same time, within one deadline, and handed over
+// together, in the order of reqs.
+func (p *Pipeline) GoAll(reqs []Request, deliver func([]Context)) {
 	j := &job{ready: make(chan struct{}), deliver: deliver}
+	failed := func(err error) []Context {
+		out := make([]Context, len(reqs))
+		for i, r := range reqs {
+			out[i] = Context{Request: r, timeout: p.f.o.Timeout, DetailsErr: err, TailErr: err}
+		}
+		return out
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		deliver(Context{Request: req, timeout: p.f.o.Timeout, DetailsErr: context.Canceled, TailErr: context.Canceled})
+		deliver(failed(context.Canceled))
 		return
 	}
 	busy := len(p.waiting) >= maxWaiting
 	p.waiting = append(p.waiting, j)
 	p.mu.Unlock()
 	if busy {
-		j.res = Context{Request: req, timeout: p.f.o.Timeout, DetailsErr: errBusy, TailErr: errBusy}
+		j.res = failed(errBusy)
 		close(j.ready)
 	} else {
 		go func() {
 			// The deadline runs from now, also while waiting for a turn.
 			ctx, cancel := context.WithTimeout(p.ctx, p.f.o.Timeout)
 			defer cancel()
-			select {
-			case p.sem <- struct{}{}:
-				j.res = p.f.Fetch(ctx, req)
-				<-p.sem
-			case <-ctx.Done():
-				j.res = Context{Request: req, timeout: p.f.o.Timeout, DetailsErr: ctx.Err(), TailErr: ctx.Err()}
+			j.res = make([]Context, len(reqs))
+			var wg sync.WaitGroup
+			for i, req := range reqs {
+				wg.Go(func() {
+					select {
+					case p.sem <- struct{}{}:
+						j.res[i] = p.f.Fetch(ctx, req)
+						<-p.sem
+					case <-ctx.Done():
+						j.res[i] = Context{Request: req, timeout: p.f.o.Timeout, DetailsErr: ctx.Err(), TailErr: ctx.Err()}
+					}
+				})
 			}
+			wg.Wait()
 			close(j.ready)
 		}()
 	}

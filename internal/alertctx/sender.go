@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log"
+	"slices"
 	"strings"
 	"sync"
 
@@ -61,8 +62,8 @@ type Sender struct {
 
 // held is an alert --flood held back.
 type held struct {
-	a   alert.Alert
-	req Request
+	a    alert.Alert
+	reqs []Request
 }
 
 // NewSender returns the policy flags describe, asking src (nil when the
@@ -88,28 +89,47 @@ func NewSender(flags Flags, src Source, out func(alert.Alert), o SenderOptions) 
 // for an alert about no process: it is neither limited nor given
 // context). It never blocks on the network.
 func (s *Sender) Send(a alert.Alert, req Request) {
-	if req.Name != "" && !s.flood.Allow(req.Namespec(), held{a, req}) {
-		s.log.Printf("%s: alert held back by --flood %s; a summary follows when the window has passed", req.Namespec(), s.flags.Flood)
+	if req.Name == "" {
+		s.SendAll(a, "", nil)
+		return
+	}
+	s.SendAll(a, req.Namespec(), []Request{req})
+}
+
+// SendAll is Send for an alert about several processes (httpok restarting
+// every program it watches): --flood counts it under key, and each
+// process gets its own context, in the order of reqs. An empty key is
+// never held back.
+func (s *Sender) SendAll(a alert.Alert, key string, reqs []Request) {
+	if key != "" && !s.flood.Allow(key, held{a, reqs}) {
+		s.log.Printf("%s: alert held back by --flood %s; a summary follows when the window has passed", key, s.flags.Flood)
 		return
 	}
 	if s.pipe == nil {
 		s.out(a)
 		return
 	}
-	if req.Name != "" {
-		req.Details = s.flags.Details
-		req.TailLines = int(s.flags.LogTail)
+	reqs = slices.Clone(reqs)
+	for i := range reqs {
+		reqs[i].Details = s.flags.Details
+		reqs[i].TailLines = int(s.flags.LogTail)
 		if s.o.Style == StyleSMS {
-			req.TailLines = 0 // an SMS has no room for it
+			reqs[i].TailLines = 0 // an SMS has no room for it
 		}
 	}
-	s.pipe.Go(req, func(c Context) {
-		s.addContext(&a, c)
+	s.pipe.GoAll(reqs, func(cs []Context) {
+		for _, c := range cs {
+			s.addContext(&a, c)
+		}
 		s.out(a)
 		// After the line, so that a batch never carries a tail
 		// without the line it belongs to.
-		if s.o.Style == StyleBatch && c.Request.TailLines > 0 {
-			s.keepTail(c)
+		if s.o.Style == StyleBatch {
+			for _, c := range cs {
+				if c.Request.TailLines > 0 {
+					s.keepTail(c)
+				}
+			}
 		}
 	})
 }
@@ -119,7 +139,9 @@ func (s *Sender) addContext(a *alert.Alert, c Context) {
 	if !c.Request.Details && c.Request.TailLines <= 0 {
 		return
 	}
-	a.Details = c.AlertDetails()
+	if a.Details == nil {
+		a.Details = c.AlertDetails() // the first process's
+	}
 	switch s.o.Style {
 	case StyleMail:
 		a.Text = c.Append(a.Text)
@@ -188,11 +210,11 @@ func (s *Sender) summary(sum Summary[held]) {
 		}
 		s.out(a)
 	}
-	if s.pipe == nil || !last.req.Exit {
+	if s.pipe == nil || len(last.reqs) != 1 || !last.reqs[0].Exit {
 		build("")
 		return
 	}
-	req := last.req
+	req := last.reqs[0]
 	req.Details, req.TailLines = true, 0 // only its exit is used
 	s.pipe.Go(req, func(c Context) {
 		lastExit := ""

@@ -16,8 +16,10 @@ import (
 // loop, unless the previous job is still running, in which case the tick is
 // logged and skipped; every other event is acknowledged and ignored. On
 // stdin EOF or when ctx is done it waits for the job and delivers queued
-// mail (queue may be nil) within the grace period.
-func Serve(ctx context.Context, stdin io.Reader, stdout io.Writer, logger *log.Logger, queue *notify.Queue, job func(context.Context)) error {
+// mail (queue may be nil) within the grace period. flush, when given, runs
+// between the two: whatever holds alerts back (context being fetched,
+// --flood summaries) hands them to the queue.
+func Serve(ctx context.Context, stdin io.Reader, stdout io.Writer, logger *log.Logger, queue *notify.Queue, job func(context.Context), flush ...func(context.Context)) error {
 	// SIGTERM must not cut a restart in half (a process stopped and never
 	// started again): the job's context survives ctx, and the drain
 	// cancels it when the grace period ends.
@@ -34,6 +36,9 @@ func Serve(ctx context.Context, stdin io.Reader, stdout io.Writer, logger *log.L
 		Log: logger,
 		Drain: func(ctx context.Context) error {
 			err := worker.Wait(ctx)
+			for _, f := range flush {
+				f(ctx)
+			}
 			if queue != nil {
 				queue.Close(ctx) // logs what it could not deliver
 			}
