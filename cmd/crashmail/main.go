@@ -12,6 +12,7 @@ import (
 	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/eventproto"
 	"github.com/superlance-go/superlance/internal/alertctx"
+	"github.com/superlance-go/superlance/internal/alertflags"
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/environ"
 	"github.com/superlance-go/superlance/internal/mailflags"
@@ -29,8 +30,9 @@ type grammar struct {
 	Any            bool     `short:"a" name:"any" help:"Mail crashes of every program (the default when no -p is given)."`
 	OptionalHeader string   `short:"o" name:"optionalheader" placeholder:"HEADER" help:"Prefix the subject with 'HEADER: '."`
 
-	Mail  mailflags.Options `embed:""`
-	Alert alertctx.Flags    `embed:""`
+	Mail     mailflags.Options  `embed:""`
+	Alert    alertctx.Flags     `embed:""`
+	Channels alertflags.Options `embed:""`
 
 	Args []string `arg:"" optional:"" hidden:"" help:"Ignored, as superlance does."`
 }
@@ -59,6 +61,10 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		probe := notify.Message{To: mail.To, From: mail.From, Subject: subject(g.OptionalHeader, "x", "x"), Body: "x"}
 		err = probe.Validate()
 	}
+	var channels *alertflags.Channels
+	if err == nil {
+		channels, err = g.Channels.Channels()
+	}
 	if err != nil {
 		cli.Usagef(stderr, name, "%v", err)
 		return cli.ExitUsage
@@ -75,17 +81,22 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if len(g.Args) > 0 {
 		logger.Printf("ignoring positional arguments %q, as superlance does", g.Args)
 	}
-	queue := notify.NewQueue(mail.Transport, notify.QueueOptions{Log: logger})
-	c := &crashmail{g: &g, from: mail.From, to: mail.To, log: logger, queue: queue, now: now}
+	c := &crashmail{g: &g, to: mail.To, log: logger, now: now, others: channels.Any()}
+	var mailer alert.Transport
+	if mail.To != nil {
+		c.mail = &alert.Mail{Queue: notify.NewQueue(mail.Transport, notify.QueueOptions{Log: logger}), To: mail.To, From: mail.From}
+		mailer = c.mail
+	}
+	if c.alerts, err = channels.Queue(name, mailer, logger); err != nil {
+		logger.Print(err)
+		return cli.ExitFailure
+	}
 	c.send = g.Alert.Sender(env, c.deliver, alertctx.SenderOptions{Log: logger, Summary: c.summary})
 	err = eventproto.Serve(ctx, eventproto.NewListener(stdin, stdout), c.handle, eventproto.ServeOptions{
 		Log: logger,
 		Drain: func(ctx context.Context) error {
 			c.send.Close(ctx)
-			if lost := queue.Close(ctx); len(lost) > 0 {
-				return fmt.Errorf("%d mails not delivered before exit", len(lost))
-			}
-			return nil
+			return c.alerts.Close(ctx)
 		},
 	})
 	if err != nil {
@@ -97,18 +108,24 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 
 // crashmail holds the event handler's state.
 type crashmail struct {
-	g     *grammar
-	from  string
-	to    []string // -m split into addresses; nil without -m
-	log   *log.Logger
-	queue *notify.Queue
-	send  *alertctx.Sender // --flood, --details, --log-tail; then deliver
-	now   func() time.Time
+	g    *grammar
+	to   []string    // -m split into addresses; nil without -m
+	mail *alert.Mail // nil without -m
+	// others: a webhook or an Alertmanager gets the crashes too.
+	others bool
+	alerts *alert.Queue // mail, webhooks, Alertmanager
+	log    *log.Logger
+	send   *alertctx.Sender // --flood, --details, --log-tail; then deliver
+	now    func() time.Time
 }
 
 // handle builds and queues one mail per unexpected exit; delivery happens
 // in the queue, never on the event loop.
 func (c *crashmail) handle(_ context.Context, ev eventproto.Event) {
+	if ev.IsTick() {
+		c.alerts.TickEvent(ev.Name()) // --heartbeat
+		return
+	}
 	if ev.Repeat || ev.Name() != eventproto.ProcessStateExited {
 		return
 	}
@@ -131,21 +148,26 @@ func (c *crashmail) handle(_ context.Context, ev eventproto.Event) {
 	if c.to == nil {
 		c.log.Printf("unexpected exit: %s", a.Text)
 		c.log.Print("not mailed: -m/--email is not set")
-		return
+		if !c.others {
+			return
+		}
+	} else {
+		c.log.Print("unexpected exit, mailing")
 	}
-	c.log.Print("unexpected exit, mailing")
 	c.send.Send(a, alertctx.Request{Group: ps.GroupName, Name: ps.ProcessName, Exit: true, PID: ps.Pid})
 }
 
-// deliver queues the mail of a: at once without --details, --log-tail and
-// --flood, else once the Sender has let it through and added its context.
+// deliver hands a to the alert queue (mail, webhooks, Alertmanager): at
+// once without --details, --log-tail and --flood, else once the Sender has
+// let it through and added its context.
 func (c *crashmail) deliver(a alert.Alert) {
-	m := &notify.Message{To: c.to, From: c.from, Subject: a.Subject, Body: a.Text}
-	if err := c.queue.Enqueue(m); err != nil {
-		c.log.Printf("not mailed: %v", err)
+	if err := c.alerts.Send(a); err != nil {
+		c.log.Printf("not sent: %v", err)
 		return
 	}
-	c.log.Printf("Mailed:\n\n%s\n", superlance.Mailed(m))
+	if c.mail != nil {
+		c.log.Printf("Mailed:\n\n%s\n", superlance.Mailed(c.mail.Message(&a)))
+	}
 }
 
 // summary is the mail of the crashes --flood held back: the summary line
