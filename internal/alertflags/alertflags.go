@@ -34,6 +34,11 @@ type Options struct {
 	Heartbeat         bool          `name:"heartbeat" help:"Keep an always-firing SupervisorHeartbeat alert for this host in Alertmanager, refreshed on every TICK event (subscribe the listener to one); it resolves a few ticks after the listener or supervisord stops."`
 }
 
+// ValueFlags are the options above that take a value, for
+// mailflags.RewriteSendmail.
+var ValueFlags = []string{"--webhook", "--webhook-format", "--webhook-header", "--webhook-header-file",
+	"--alertmanager", "--instance", "--label", "--resolve-after"}
+
 // Channels is the checked form of Options.
 type Channels struct {
 	Webhooks      []string

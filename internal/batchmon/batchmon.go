@@ -17,6 +17,7 @@ import (
 	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/eventproto"
 	"github.com/superlance-go/superlance/internal/alertctx"
+	"github.com/superlance-go/superlance/internal/alertflags"
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/mailflags"
 	"github.com/superlance-go/superlance/notify"
@@ -54,7 +55,8 @@ type grammar struct {
 
 	Mail mailflags.BatchOptions `embed:""`
 
-	Alert alertctx.Flags `embed:""`
+	Alert    alertctx.Flags     `embed:""`
+	Channels alertflags.Options `embed:""`
 
 	Args []string `arg:"" optional:"" hidden:"" help:"Ignored, as superlance does."`
 }
@@ -71,10 +73,11 @@ type Config struct {
 	Warnings  []string // to log at start-up
 	Ignored   []string // positional arguments, ignored as upstream does
 	Alert     alertctx.Flags
+	Channels  *alertflags.Channels // webhooks and Alertmanager besides the mail
 }
 
 // valueFlags are the options that take a value, for RewriteSendmail.
-var valueFlags = append([]string{"-i", "-s", "-e", "--interval", "--subject", "--tickEvent"}, mailflags.BatchValueFlags...)
+var valueFlags = append(append([]string{"-i", "-s", "-e", "--interval", "--subject", "--tickEvent"}, mailflags.BatchValueFlags...), alertflags.ValueFlags...)
 
 // Parse parses and checks args. done reports that the process should exit
 // now with code (help, or a usage error already written to stderr).
@@ -100,6 +103,9 @@ func check(tool Tool, g *grammar, given map[string]bool, env []string) (Config, 
 	}
 	mail, err := g.Mail.Mail(given, env)
 	if err != nil {
+		return Config{}, err
+	}
+	if cfg.Channels, err = g.Channels.Channels(); err != nil {
 		return Config{}, err
 	}
 	cfg.To, cfg.From, cfg.Transport, cfg.Warnings = mail.To, mail.From, mail.Transport, mail.Warnings

@@ -59,7 +59,24 @@ func run(ctx context.Context, tool Tool, args []string, stdin io.Reader, stdout,
 	if tool.SMS {
 		style = alertctx.StyleSMS
 	}
-	send = cfg.Alert.Sender(env, func(a alert.Alert) { batch.Add(a.Text) }, alertctx.SenderOptions{
+	alerts, err := cfg.Channels.Queue(tool.Name, &alert.BatchMail{Batch: batch}, logger)
+	if err != nil {
+		logger.Print(err)
+		return cli.ExitFailure
+	}
+	m.Alerts = alerts
+	out := func(a alert.Alert) {
+		if a.Kind == "" {
+			// A note about the listener itself (dropped events) is for
+			// the mail only: it concerns no program.
+			batch.Add(a.Text)
+			return
+		}
+		if err := alerts.Send(a); err != nil {
+			logger.Printf("not sent: %v", err)
+		}
+	}
+	send = cfg.Alert.Sender(env, out, alertctx.SenderOptions{
 		Style: style,
 		Log:   logger,
 		Summary: func(last alert.Alert, line string) alert.Alert {
@@ -68,11 +85,11 @@ func run(ctx context.Context, tool Tool, args []string, stdin io.Reader, stdout,
 		},
 	})
 	m.Send = send
-	err := eventproto.Serve(ctx, eventproto.NewListener(stdin, stdout), m.Handle, eventproto.ServeOptions{
+	err = eventproto.Serve(ctx, eventproto.NewListener(stdin, stdout), m.Handle, eventproto.ServeOptions{
 		Log: logger,
 		Drain: func(ctx context.Context) error {
 			send.Close(ctx)
-			return batch.Close(ctx)
+			return alerts.Close(ctx) // the batch mail among them
 		},
 	})
 	if err != nil {
@@ -93,6 +110,8 @@ type Monitor struct {
 	// Send takes the lines through --flood, --details and --log-tail on
 	// their way to Batch; nil adds them to Batch at once.
 	Send *alertctx.Sender
+	// Alerts gets every TICK (for --heartbeat); nil without one.
+	Alerts *alert.Queue
 }
 
 // Handle is the eventproto.Handler: it only parses, formats and appends;
@@ -107,6 +126,9 @@ func (m *Monitor) Handle(_ context.Context, ev eventproto.Event) {
 		line := fmt.Sprintf("%s -- supervisord dropped %d events before this one (listener event buffer overflow): alerts may be missing", superlance.Asctime(m.Now()), ev.Missed)
 		m.Log.Print(line)
 		m.add(alert.Alert{Text: line}, alertctx.Request{})
+	}
+	if ev.IsTick() && m.Alerts != nil {
+		m.Alerts.TickEvent(ev.Name())
 	}
 	switch ev.Name() {
 	case m.Tool.Event:
