@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"log"
+	"strings"
+	"time"
+
+	"github.com/superlance-go/superlance/internal/restart"
+	"github.com/superlance-go/superlance/notify"
+)
+
+// Alert kinds: what happened, named for alert routing.
+const (
+	kindCrashLoop   = "ProcessCrashLoop"   // a program's second instant death in a row
+	kindBudgetSpent = "RestartBudgetSpent" // --budget refused a restart
+	kindRecovered   = "ProcessRecovered"   // a looping program ran for the threshold
+)
+
+// alert is one thing procmon tells people about. It is logged always and
+// mailed with -m; never one per restart.
+type alert struct {
+	Kind    string
+	Program string // namespec; empty for the budget
+	Group   string
+	Subject string
+	Body    string
+}
+
+func loopAlert(p *program, d restart.Death, cfg *config) alert {
+	n := p.namespec()
+	return alert{
+		Kind:    kindCrashLoop,
+		Program: n,
+		Group:   p.group,
+		Subject: "procmon: " + n + " is in a crash loop",
+		Body: fmt.Sprintf("Process %s in group %s died %d times in a row within %s of starting; the last time it %s.\n"+
+			"procmon restarts it after %s, and waits twice as long after every further instant death, up to %s.\n"+
+			"You get one more mail when it has run for %s again.",
+			p.name, p.group, d.Streak, round(cfg.policy.Threshold), p.last,
+			round(d.Delay), round(cfg.policy.MaxDelay), round(cfg.policy.Threshold)),
+	}
+}
+
+func recoveredAlert(p *program, cfg *config) alert {
+	n := p.namespec()
+	return alert{
+		Kind:    kindRecovered,
+		Program: n,
+		Group:   p.group,
+		Subject: "procmon: " + n + " recovered",
+		Body: fmt.Sprintf("Process %s in group %s has run for %s after a crash loop; its restart delay is back to %s.",
+			p.name, p.group, round(cfg.policy.Threshold), round(cfg.policy.MinDelay)),
+	}
+}
+
+func budgetAlert(cfg *config, held, waiting []string, free time.Time) alert {
+	var b strings.Builder
+	fmt.Fprintf(&b, "procmon has restarted %d programs in the last %s (--budget %s) and restarts nothing more until %s, when the oldest of those restarts leaves the window; then it resumes by itself.\n",
+		cfg.max, round(cfg.window), cfg.budget, free.Format("2006-01-02 15:04:05"))
+	fmt.Fprintf(&b, "Left down: %s.", strings.Join(held, ", "))
+	if len(waiting) > 0 {
+		fmt.Fprintf(&b, "\nWaiting for their restart delay: %s.", strings.Join(waiting, ", "))
+	}
+	return alert{
+		Kind:    kindBudgetSpent,
+		Subject: fmt.Sprintf("procmon: restart budget spent (%d restarts in %s)", cfg.max, round(cfg.window)),
+		Body:    b.String(),
+	}
+}
+
+// deliverer logs every alert and mails it when -m is set. Mail goes
+// through the queue: the caller never waits on the network.
+type deliverer struct {
+	cfg     *config
+	log     *log.Logger
+	enqueue func(*notify.Message) error // nil without -m
+}
+
+func (d *deliverer) deliver(a alert) {
+	d.log.Printf("%s: %s", a.Kind, a.Subject)
+	if d.enqueue == nil {
+		return
+	}
+	m := d.cfg.message(a.Subject, a.Body)
+	if err := d.enqueue(m); err != nil {
+		d.log.Printf("not mailing: %v", err)
+		return
+	}
+	d.log.Printf("Mailed:\n\n%s\n", mailText(m))
+}
+
+// message is one mail to the -m addresses.
+func (cfg *config) message(subject, body string) *notify.Message {
+	return &notify.Message{To: cfg.email, From: cfg.smtp.From, Subject: subject, Body: body}
+}
+
+// mailText renders m for the log, as the other tools do.
+func mailText(m *notify.Message) string {
+	return "To: " + strings.Join(m.To, ", ") + "\nSubject: " + m.Subject + "\n\n" + m.Body
+}

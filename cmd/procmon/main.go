@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/superlance-go/superlance/eventproto"
+	"github.com/superlance-go/superlance/internal/cli"
+	"github.com/superlance-go/superlance/notify"
+	"github.com/superlance-go/superlance/rpcclient"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
+	cfg, code, done := parseArgs(args, stdout, stderr)
+	if done {
+		return code
+	}
+	transport, err := cfg.smtp.Transport(cfg.sendmail, env)
+	if err == nil && cfg.email != nil {
+		// A recipient or From that could never be mailed is a start-up
+		// error, not a failure at the first crash loop.
+		err = cfg.message("procmon: x is in a crash loop", "x").Validate()
+	}
+	if err != nil {
+		cli.Usagef(stderr, name, "%v", err)
+		return cli.ExitUsage
+	}
+	if url, ok := cli.Getenv(env, "SUPERVISOR_SERVER_URL"); !ok || url == "" {
+		fmt.Fprintln(stderr, "procmon must be run as a supervisor event listener")
+		return cli.ExitFailure
+	}
+	logger := cli.NewLogger(stderr, name)
+	client, err := rpcclient.FromEnv(env)
+	if err != nil {
+		logger.Printf("connecting to supervisord: %v", err)
+		return cli.ExitFailure
+	}
+	defer client.Close()
+
+	d := &deliverer{cfg: cfg, log: logger}
+	var queue *notify.Queue
+	if cfg.email != nil {
+		queue = notify.NewQueue(transport, notify.QueueOptions{Log: logger})
+		d.enqueue = queue.Enqueue
+	}
+	// A SIGTERM must not cut a start call in half: the jobs' context
+	// survives ctx, and the drain cancels it when the grace period ends.
+	worker := eventproto.NewWorker(context.WithoutCancel(ctx))
+	m := newMonitor(cfg, client, logger, d.deliver, worker)
+	m.selfName, _ = cli.Getenv(env, "SUPERVISOR_PROCESS_NAME")
+	m.selfGroup, _ = cli.Getenv(env, "SUPERVISOR_GROUP_NAME")
+
+	// The check at start-up brings back what was left down before procmon
+	// (re)started; it runs on the worker while the first events arrive.
+	worker.TryGo(m.check)
+	err = eventproto.Serve(ctx, eventproto.NewListener(stdin, stdout), m.handle, eventproto.ServeOptions{
+		Log: logger,
+		Drain: func(ctx context.Context) error {
+			m.close()
+			err := worker.Wait(ctx)
+			if queue != nil {
+				queue.Close(ctx) // logs what it could not deliver
+			}
+			return err
+		},
+	})
+	if err != nil {
+		logger.Print(err)
+		return cli.ExitFailure
+	}
+	return cli.ExitOK
+}
