@@ -1,7 +1,7 @@
 # The README names these targets; each is a thin wrapper.
 GO ?= go
 BINDIR ?= $(shell $(GO) env GOPATH)/bin
-TOOLS := httpok memmon crashmail crashmailbatch fatalmailbatch crashsms missingmail
+TOOLS := httpok memmon crashmail crashmailbatch fatalmailbatch crashsms missingmail procmon
 
 .PHONY: test build install demo bench
 

@@ -7,7 +7,7 @@ import (
 )
 
 // tools are the listeners, in the order the demo presents them.
-var tools = []string{"httpok", "memmon", "crashmail", "crashmailbatch", "fatalmailbatch", "crashsms", "missingmail"}
+var tools = []string{"httpok", "memmon", "crashmail", "crashmailbatch", "fatalmailbatch", "crashsms", "missingmail", "procmon"}
 
 // mailDomain is the domain of every demo address; nothing leaves the machine.
 const mailDomain = "demo.example"
@@ -175,5 +175,14 @@ func supervisordConf(p configParams) string {
 	w("buffer_size=100")
 	w("stdout_logfile=NONE")
 	w("stderr_logfile=%%(here)s/logs/missingmail.log")
+	w("")
+	w("; Start nostart again whenever supervisord gives up on it (FATAL): after")
+	w("; 1 s, then 2 s, then 4 s at most; one mail when it is in a crash loop.")
+	w("[eventlistener:procmon]")
+	w("command=%%(here)s/bin/procmon -p nostart --threshold 3 --min-delay 1 --max-delay 4 -m %s --smtp-host %s --from %s", ops, p.SMTPAddr, from("procmon"))
+	w("events=PROCESS_STATE,TICK_5")
+	w("buffer_size=100")
+	w("stdout_logfile=NONE")
+	w("stderr_logfile=%%(here)s/logs/procmon.log")
 	return b.String()
 }

@@ -189,7 +189,7 @@ func prepareMailDir(dir string) error {
 var demoPackages = []string{
 	"./cmd/httpok", "./cmd/memmon", "./cmd/crashmail",
 	"./cmd/crashmailbatch", "./cmd/fatalmailbatch", "./cmd/crashsms",
-	"./cmd/missingmail",
+	"./cmd/missingmail", "./cmd/procmon",
 	"./examples/demo/misbehave",
 }
 

@@ -75,6 +75,10 @@ func TestDemoEndToEnd(t *testing.T) {
 			return strings.HasPrefix(m.Subject, "nostart is missing: not RUNNING for ") &&
 				strings.HasPrefix(m.Body, "Program:     nostart\nState:       ")
 		}, "subject nostart is missing: not RUNNING for ..., body naming nostart"},
+		{"procmon", func(m received) bool {
+			return m.Subject == "procmon: nostart is in a crash loop" &&
+				strings.HasPrefix(m.Body, "Process nostart in group nostart died 2 times in a row within 3s of starting")
+		}, "subject procmon: nostart is in a crash loop"},
 	}
 	for _, c := range checks {
 		mails := rep.Mails[c.tool]
@@ -131,6 +135,7 @@ func TestSupervisordConfParses(t *testing.T) {
 		"[eventlistener:httpok]", "[eventlistener:memmon]", "[eventlistener:crashmail]",
 		"[eventlistener:crashmailbatch]", "[eventlistener:fatalmailbatch]", "[eventlistener:crashsms]",
 		"[eventlistener:missingmail]", "-p nostart -p crasher --missing-timeout 10",
+		"[eventlistener:procmon]", "-p nostart --threshold 3 --min-delay 1 --max-delay 4",
 		"[program:web]", "[program:leaky]", "[program:crasher]", "[program:nostart]",
 		"-p leaky=32MB", "-t 2 -p web", "-e TICK_5 -i 0.25", "http://127.0.0.1:8080/health",
 	} {

@@ -175,6 +175,8 @@ func classify(m received) string {
 	case strings.Contains(m.Subject, " is missing: "), strings.Contains(m.Subject, " programs are missing: "),
 		strings.Contains(m.Subject, " is back: "), strings.Contains(m.Subject, " programs are back: "):
 		return "missingmail"
+	case strings.HasPrefix(m.Subject, "procmon: "):
+		return "procmon"
 	}
 	return "unknown"
 }

@@ -1,7 +1,7 @@
 // Command demo shows the superlance listeners at work: `make demo`.
 //
 // It builds httpok, memmon, crashmail, crashmailbatch, fatalmailbatch,
-// crashsms and missingmail from this tree, starts a real supervisord
+// crashsms, missingmail and procmon from this tree, starts a real supervisord
 // (supervisord -n) in a temporary directory with four example programs
 // that misbehave (examples/demo/misbehave: a web app that hangs, one that
 // leaks memory, one that crashes, one that never starts), and runs the

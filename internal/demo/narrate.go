@@ -141,6 +141,8 @@ func (n *narrator) logLine(tool, line string) {
 	switch {
 	case strings.HasPrefix(text, "Checking "), text == "unexpected exit, mailing":
 		// Every tick / every crash; the facts show up elsewhere.
+	case tool == "procmon" && strings.HasPrefix(text, "starting "):
+		n.p.say(tool, green+bold, "▶ %s", text)
 	case tool == "memmon" && rssLine.MatchString(text):
 		m := rssLine.FindStringSubmatch(text)
 		rss, _ := strconv.ParseFloat(m[2], 64)
