@@ -26,7 +26,7 @@ const waitLong = 45 * time.Second
 // spawn measure procmon's delay rather than supervisord's idle poll.
 func chatter() svtest.Program {
 	return svtest.Program{
-		Name:    "chatter",
+		Name: "chatter",
 		// read -t times out on the stdin supervisord never writes to:
 		// a pause without forking a sleep every time.
 		Command: `/bin/bash -c "while :; do echo tick; read -t 0.1; done"`,
