@@ -307,7 +307,7 @@ func (m *monitor) restart(ctx context.Context, p *program, seq uint64) {
 		return
 	}
 	if err != nil {
-		if isFault(err, rpcclient.BadName) {
+		if isFault(err, rpcclient.FaultBadName) {
 			m.forget(n, "supervisord no longer knows it")
 			return
 		}
@@ -318,12 +318,12 @@ func (m *monitor) restart(ctx context.Context, p *program, seq uint64) {
 		return // events came meanwhile; they decide
 	}
 	switch info.State {
-	case rpcclient.Exited, rpcclient.Fatal:
-	case rpcclient.Stopped, rpcclient.Stopping:
+	case rpcclient.StateExited, rpcclient.StateFatal:
+	case rpcclient.StateStopped, rpcclient.StateStopping:
 		m.log.Printf("%s was stopped; not restarting it", n)
 		m.settle(p)
 		return
-	case rpcclient.Starting, rpcclient.Running, rpcclient.Backoff:
+	case rpcclient.StateStarting, rpcclient.StateRunning, rpcclient.StateBackoff:
 		m.log.Printf("%s is %v already; not starting it", n, info.State)
 		m.settle(p)
 		return
@@ -346,12 +346,12 @@ func (m *monitor) restart(ctx context.Context, p *program, seq uint64) {
 	switch {
 	case err == nil:
 		// The STARTING event settles the restart.
-	case isFault(err, rpcclient.AlreadyStarted):
+	case isFault(err, rpcclient.FaultAlreadyStarted):
 		m.log.Printf("%s was started meanwhile", n)
 		if p.seq == seq {
 			m.settle(p)
 		}
-	case isFault(err, rpcclient.BadName):
+	case isFault(err, rpcclient.FaultBadName):
 		if m.progs[n] == p {
 			m.forget(n, "supervisord no longer knows it")
 		}
@@ -360,7 +360,7 @@ func (m *monitor) restart(ctx context.Context, p *program, seq uint64) {
 	}
 }
 
-func isFault(err error, code int) bool {
+func isFault(err error, code rpcclient.FaultCode) bool {
 	var f *rpcclient.Fault
 	return errors.As(err, &f) && f.Code == code
 }
@@ -481,7 +481,7 @@ func (m *monitor) check(ctx context.Context) {
 // reconcile brings the state of p in line with supervisord's answer.
 func (m *monitor) reconcile(p *program, info rpcclient.ProcessInfo) {
 	switch info.State {
-	case rpcclient.Running:
+	case rpcclient.StateRunning:
 		if p.owed {
 			m.settle(p)
 		}
@@ -493,7 +493,7 @@ func (m *monitor) reconcile(p *program, info rpcclient.ProcessInfo) {
 		if p.bo.Check() {
 			m.notify(recoveredAlert(p, m.cfg))
 		}
-	case rpcclient.Exited, rpcclient.Fatal:
+	case rpcclient.StateExited, rpcclient.StateFatal:
 		switch {
 		case !p.owed:
 			// Down, and procmon did not see it die: an event was dropped,
@@ -504,7 +504,7 @@ func (m *monitor) reconcile(p *program, info rpcclient.ProcessInfo) {
 			// immediate); otherwise the restart waits the current delay.
 			p.seq++
 			ran := time.Duration(info.Stop-info.Start) * time.Second
-			if info.State == rpcclient.Exited && info.Start > 0 && ran >= m.cfg.policy.Threshold {
+			if info.State == rpcclient.StateExited && info.Start > 0 && ran >= m.cfg.policy.Threshold {
 				p.last = "exited after " + round(ran)
 				m.log.Printf("consistency check: %s is %v and no restart was scheduled", p.namespec(), info.State)
 				m.died(p, p.bo.DiedAfter(ran))
@@ -517,7 +517,7 @@ func (m *monitor) reconcile(p *program, info rpcclient.ProcessInfo) {
 			// A restart that failed: try again.
 			m.dispatch(p)
 		}
-	case rpcclient.Starting, rpcclient.Backoff, rpcclient.Stopped, rpcclient.Stopping:
+	case rpcclient.StateStarting, rpcclient.StateBackoff, rpcclient.StateStopped, rpcclient.StateStopping:
 		if p.owed {
 			m.settle(p)
 		}

@@ -128,7 +128,7 @@ func TestDelayDoublesUpToMax(t *testing.T) {
 	})
 	// Started once procmon is up, so that procmon sees its first death as
 	// it happens rather than from its start-up check.
-	sv.WaitState(t, "procmon", rpcclient.Running, waitLong)
+	sv.WaitState(t, "procmon", rpcclient.StateRunning, waitLong)
 	sv.Ctl(t, "start", "dier")
 	h := waitSpawns(t, sv, "dier", 6)
 	g := h.gaps(t)
@@ -240,16 +240,16 @@ func TestFatalRestartedStoppedLeftAlone(t *testing.T) {
 	svtest.Eventually(t, waitLong, "nostart did not go FATAL three times\n"+sv.Log(t), func() bool {
 		return strings.Count(sv.Log(t), "gave up: nostart entered FATAL state") >= 3
 	})
-	sv.WaitState(t, "sleeper", rpcclient.Running, waitLong)
+	sv.WaitState(t, "sleeper", rpcclient.StateRunning, waitLong)
 	sv.Ctl(t, "stop", "sleeper")
-	sv.WaitState(t, "sleeper", rpcclient.Stopped, waitLong)
+	sv.WaitState(t, "sleeper", rpcclient.StateStopped, waitLong)
 	ghost := func() int { return strings.Count(sv.ListenerStderr(t, "procmon"), "-p ghost: no such program") }
 	checks := ghost()
 	if checks == 0 {
 		t.Errorf("procmon did not log the -p that names nothing at start-up")
 	}
 	svtest.Eventually(t, waitLong, "no two consistency checks after the stop", func() bool { return ghost() >= checks+2 })
-	if info, err := sv.Client.GetProcessInfo(t.Context(), "sleeper"); err != nil || info.State != rpcclient.Stopped {
+	if info, err := sv.Client.GetProcessInfo(t.Context(), "sleeper"); err != nil || info.State != rpcclient.StateStopped {
 		t.Errorf("sleeper after two checks: %v, %v; want STOPPED", info.State, err)
 	}
 	if n := len(readHistory(t, sv, "sleeper").spawns); n != 1 {
@@ -267,8 +267,8 @@ func TestProcmonKilledMidBackoff(t *testing.T) {
 		Programs:  []svtest.Program{{Name: "nostart", Command: svtest.TestProg(t) + " fail", Extra: []string{"startretries=0"}}},
 		Listeners: []svtest.Listener{listener(t, "-p nostart --min-delay 6 --max-delay 6")},
 	})
-	sv.WaitState(t, "nostart", rpcclient.Fatal, waitLong)
-	old := sv.WaitState(t, "procmon", rpcclient.Running, waitLong).PID
+	sv.WaitState(t, "nostart", rpcclient.StateFatal, waitLong)
+	old := sv.WaitState(t, "procmon", rpcclient.StateRunning, waitLong).PID
 	svtest.Eventually(t, waitLong, "procmon never scheduled the restart", func() bool {
 		return strings.Contains(sv.ListenerStderr(t, "procmon"), "restarting it in 6s")
 	})
