@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/superlance-go/superlance/internal/restart"
+	"github.com/superlance-go/superlance/internal/superlance"
 	"github.com/superlance-go/superlance/notify"
 )
 
@@ -87,15 +88,10 @@ func (d *deliverer) deliver(a alert) {
 		d.log.Printf("not mailing: %v", err)
 		return
 	}
-	d.log.Printf("Mailed:\n\n%s\n", mailText(m))
+	d.log.Printf("Mailed:\n\n%s\n", superlance.Mailed(m))
 }
 
 // message is one mail to the -m addresses.
 func (cfg *config) message(subject, body string) *notify.Message {
-	return &notify.Message{To: cfg.email, From: cfg.smtp.From, Subject: subject, Body: body}
-}
-
-// mailText renders m for the log, as the other tools do.
-func mailText(m *notify.Message) string {
-	return "To: " + strings.Join(m.To, ", ") + "\nSubject: " + m.Subject + "\n\n" + m.Body
+	return &notify.Message{To: cfg.mail.To, From: cfg.mail.From, Subject: subject, Body: body}
 }

@@ -82,9 +82,9 @@ The flags are:
 		Mail this address (commas separate several). Without -m nothing
 		is mailed; the alerts are only logged.
 	--smtp-host, --smtp-user, --smtp-password-env, --smtp-password-file,
-	--smtp-tls, --smtp-cacert, --from
-		Deliver mail over SMTP instead of the sendmail command (see
-		--help).
+	--smtp-tls, --smtp-cacert, --smtp-insecure, --from
+		Deliver mail over SMTP instead of the sendmail command (the
+		mail options every tool shares; see --help).
 	-h, --help
 		Show the help on stdout and exit 0.
 
@@ -135,6 +135,7 @@ SUPERVISOR_SERVER_URL: "procmon must be run as a supervisor event
 listener"), with an unusable SUPERVISOR_SERVER_URL, or on a protocol error
 on stdin; 2 for a bad command line (message on stderr): nothing to watch,
 a bad duration, a threshold below 3 s, --min-delay above --max-delay, a
-malformed --budget, an unusable mail address.
+malformed --budget, mail settings that cannot work (an unusable address,
+-s together with --smtp-host, ...).
 */
 package main

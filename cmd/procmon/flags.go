@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/superlance-go/superlance/internal/cli"
+	"github.com/superlance-go/superlance/internal/mailflags"
 	"github.com/superlance-go/superlance/internal/restart"
 )
 
@@ -26,10 +27,10 @@ type grammar struct {
 	MinDelay  string   `name:"min-delay" default:"1" placeholder:"SECONDS" help:"Delay before the restart after the first instant death (default ${default})."`
 	MaxDelay  string   `name:"max-delay" default:"3600" placeholder:"SECONDS" help:"The delay doubles with every further instant death up to this (default ${default})."`
 	Budget    string   `name:"budget" placeholder:"N/DURATION" help:"At most N restarts of all programs together in any window of DURATION, e.g. 20/10m (default: no limit)."`
-	Sendmail  string   `short:"s" name:"sendmail_program" aliases:"sendmail" default:"/usr/sbin/sendmail -t -i" placeholder:"COMMAND" help:"Mail command, run with /bin/sh -c, message on stdin."`
-	Email     string   `short:"m" name:"email" placeholder:"ADDRESS" help:"Mail this address when a program enters a crash loop, recovers, or the budget is spent; without -m nothing is mailed."`
 
-	SMTP cli.SMTPFlags `embed:""`
+	// -m, -s and the SMTP options, as every tool has them. Mail goes out
+	// when a program enters a crash loop, recovers, or the budget is spent.
+	Mail mailflags.Options `embed:""`
 }
 
 // config is the validated command line.
@@ -41,19 +42,18 @@ type config struct {
 	budget   string // as given, for messages; "" when off
 	max      int    // budget restarts; 0 when off
 	window   time.Duration
-	sendmail string
-	email    []string // nil without -m
-	smtp     *cli.SMTPFlags
+	mail     mailflags.Mail // To is nil without -m
 }
 
 // parseArgs parses and validates the command line. done reports that run
 // must return code now (help printed or a usage error reported).
-func parseArgs(args []string, stdout, stderr io.Writer) (cfg *config, code int, done bool) {
+func parseArgs(args []string, stdout, stderr io.Writer, env []string) (cfg *config, code int, done bool) {
 	var g grammar
-	if _, code, done := cli.Parse(name, description, &g, args, stdout, stderr); done {
+	kctx, code, done := cli.Parse(name, description, &g, args, stdout, stderr)
+	if done {
 		return nil, code, true
 	}
-	cfg, err := g.config()
+	cfg, err := g.config(cli.Given(kctx), env)
 	if err != nil {
 		cli.Usagef(stderr, name, "%v", err)
 		return nil, cli.ExitUsage, true
@@ -61,13 +61,11 @@ func parseArgs(args []string, stdout, stderr io.Writer) (cfg *config, code int, 
 	return cfg, 0, false
 }
 
-func (g *grammar) config() (*config, error) {
+func (g *grammar) config(given map[string]bool, env []string) (*config, error) {
 	cfg := &config{
 		programs: g.Program,
 		groups:   g.Group,
 		any:      g.Any,
-		sendmail: g.Sendmail,
-		smtp:     &g.SMTP,
 	}
 	for _, list := range [][]string{g.Program, g.Group} {
 		for _, n := range list {
@@ -105,14 +103,14 @@ func (g *grammar) config() (*config, error) {
 		}
 		cfg.budget = g.Budget
 	}
-	if g.Email != "" {
-		for _, a := range strings.Split(g.Email, ",") {
-			if a = strings.TrimSpace(a); a != "" {
-				cfg.email = append(cfg.email, a)
-			}
-		}
-		if len(cfg.email) == 0 {
-			return nil, fmt.Errorf("--email %q: no address", g.Email)
+	if cfg.mail, err = g.Mail.Mail(given, env); err != nil {
+		return nil, err
+	}
+	if cfg.mail.To != nil {
+		// A recipient or From that could never be mailed is a start-up
+		// error, not a failure at the first crash loop.
+		if err := cfg.message("procmon: x is in a crash loop", "x").Validate(); err != nil {
+			return nil, err
 		}
 	}
 	return cfg, nil

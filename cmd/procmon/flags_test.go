@@ -55,7 +55,7 @@ func TestGoodCommandLines(t *testing.T) {
 			restart.Policy{Threshold: 30 * time.Second, MinDelay: time.Second, MaxDelay: 10 * time.Minute}, 20, 10 * time.Minute},
 	} {
 		var stdout, stderr bytes.Buffer
-		cfg, code, done := parseArgs(tt.args, &stdout, &stderr)
+		cfg, code, done := parseArgs(tt.args, &stdout, &stderr, nil)
 		if done {
 			t.Errorf("%q: rejected (exit %d): %s", tt.args, code, stderr.String())
 			continue

@@ -10,6 +10,7 @@ import (
 
 	"github.com/superlance-go/superlance/eventproto"
 	"github.com/superlance-go/superlance/internal/cli"
+	"github.com/superlance-go/superlance/internal/environ"
 	"github.com/superlance-go/superlance/notify"
 	"github.com/superlance-go/superlance/rpcclient"
 )
@@ -22,25 +23,18 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
-	cfg, code, done := parseArgs(args, stdout, stderr)
+	cfg, code, done := parseArgs(args, stdout, stderr, env)
 	if done {
 		return code
 	}
-	transport, err := cfg.smtp.Transport(cfg.sendmail, env)
-	if err == nil && cfg.email != nil {
-		// A recipient or From that could never be mailed is a start-up
-		// error, not a failure at the first crash loop.
-		err = cfg.message("procmon: x is in a crash loop", "x").Validate()
-	}
-	if err != nil {
-		cli.Usagef(stderr, name, "%v", err)
-		return cli.ExitUsage
-	}
-	if url, ok := cli.Getenv(env, "SUPERVISOR_SERVER_URL"); !ok || url == "" {
+	if url, _ := environ.Get(env, "SUPERVISOR_SERVER_URL"); url == "" {
 		fmt.Fprintln(stderr, "procmon must be run as a supervisor event listener")
 		return cli.ExitFailure
 	}
 	logger := cli.NewLogger(stderr, name)
+	for _, w := range cfg.mail.Warnings {
+		logger.Printf("warning: %s", w)
+	}
 	client, err := rpcclient.FromEnv(env)
 	if err != nil {
 		logger.Printf("connecting to supervisord: %v", err)
@@ -50,16 +44,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 	d := &deliverer{cfg: cfg, log: logger}
 	var queue *notify.Queue
-	if cfg.email != nil {
-		queue = notify.NewQueue(transport, notify.QueueOptions{Log: logger})
+	if cfg.mail.To != nil {
+		queue = notify.NewQueue(cfg.mail.Transport, notify.QueueOptions{Log: logger})
 		d.enqueue = queue.Enqueue
 	}
 	// A SIGTERM must not cut a start call in half: the jobs' context
 	// survives ctx, and the drain cancels it when the grace period ends.
 	worker := eventproto.NewWorker(context.WithoutCancel(ctx))
 	m := newMonitor(cfg, client, logger, d.deliver, worker)
-	m.selfName, _ = cli.Getenv(env, "SUPERVISOR_PROCESS_NAME")
-	m.selfGroup, _ = cli.Getenv(env, "SUPERVISOR_GROUP_NAME")
+	m.selfName, _ = environ.Get(env, "SUPERVISOR_PROCESS_NAME")
+	m.selfGroup, _ = environ.Get(env, "SUPERVISOR_GROUP_NAME")
 
 	// The check at start-up brings back what was left down before procmon
 	// (re)started; it runs on the worker while the first events arrive.
