@@ -68,8 +68,7 @@ type program struct {
 	// the budget, or waiting for the next consistency check after a failure.
 	owed     bool
 	timer    timer
-	timerGen int // tells a stale timer callback from the current one
-	due      time.Time
+	timerGen int  // tells a stale timer callback from the current one
 	inflight int  // restart jobs running
 	held     bool // refused by the budget
 	// seq changes with every state event, so that a job or check working
@@ -240,7 +239,6 @@ func (m *monitor) schedule(p *program, delay time.Duration) {
 	m.cancelTimer(p)
 	p.timerGen++
 	gen := p.timerGen
-	p.due = m.now().Add(delay)
 	p.timer = m.afterFunc(delay, func() {
 		m.mu.Lock()
 		defer m.mu.Unlock()

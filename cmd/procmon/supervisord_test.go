@@ -342,3 +342,27 @@ func TestBudget(t *testing.T) {
 		t.Errorf("budget mail body: %q", body)
 	}
 }
+
+// TestRemovedProgramForgotten: a FATAL program removed from supervisord's
+// configuration while its restart is pending is forgotten, not started.
+func TestRemovedProgramForgotten(t *testing.T) {
+	svtest.Need(t)
+	t.Parallel()
+	sv := svtest.Start(t, svtest.Config{
+		Programs:  []svtest.Program{{Name: "gone", Command: svtest.TestProg(t) + " fail", Extra: []string{"startretries=0"}}},
+		Listeners: []svtest.Listener{listener(t, "-p gone --min-delay 3 --max-delay 3")},
+	})
+	sv.WaitState(t, "gone", rpcclient.StateFatal, waitLong)
+	svtest.Eventually(t, waitLong, "procmon never scheduled the restart", func() bool {
+		return strings.Contains(sv.ListenerStderr(t, "procmon"), "gone could not be started (FATAL), an instant death (1 in a row): restarting it in 3s")
+	})
+	if err := sv.Client.Call(t.Context(), "supervisor.removeProcessGroup", nil, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	svtest.Eventually(t, waitLong, "procmon did not forget gone", func() bool {
+		return strings.Contains(sv.ListenerStderr(t, "procmon"), "forgetting gone: ")
+	})
+	if log := sv.ListenerStderr(t, "procmon"); strings.Contains(log, "starting gone") {
+		t.Errorf("procmon started a removed program:\n%s", log)
+	}
+}
