@@ -6,36 +6,27 @@ import (
 	"strings"
 	"time"
 
+	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/internal/restart"
 	"github.com/superlance-go/superlance/internal/superlance"
 	"github.com/superlance-go/superlance/notify"
 )
 
-// Alert kinds: what happened, named for alert routing.
-const (
-	kindCrashLoop   = "ProcessCrashLoop"   // a program's second instant death in a row
-	kindBudgetSpent = "RestartBudgetSpent" // --budget refused a restart
-	kindRecovered   = "ProcessRecovered"   // a looping program ran for the threshold
-)
+// procmon's alerts are values of the one alert type every tool shares, so
+// that they can be routed by kind: a crash loop is a condition that holds
+// until the program recovers, and the recovery ends it.
 
-// alert is one thing procmon tells people about. It is logged always and
-// mailed with -m; never one per restart.
-type alert struct {
-	Kind    string
-	Program string // namespec; empty for the budget
-	Group   string
-	Subject string
-	Body    string
-}
-
-func loopAlert(p *program, d restart.Death, cfg *config) alert {
+func loopAlert(p *program, d restart.Death, state string, cfg *config) alert.Alert {
 	n := p.namespec()
-	return alert{
-		Kind:    kindCrashLoop,
-		Program: n,
+	return alert.Alert{
+		Tool:    name,
+		Kind:    alert.Restart,
+		Holds:   true,
+		Program: p.name,
 		Group:   p.group,
+		State:   state,
 		Subject: "procmon: " + n + " is in a crash loop",
-		Body: fmt.Sprintf("Process %s in group %s died %d times in a row within %s of starting; the last time it %s.\n"+
+		Text: fmt.Sprintf("Process %s in group %s died %d times in a row within %s of starting; the last time it %s.\n"+
 			"procmon restarts it after %s, and waits twice as long after every further instant death, up to %s.\n"+
 			"You get one more mail when it has run for %s again.",
 			p.name, p.group, d.Streak, round(cfg.policy.Threshold), p.last,
@@ -43,19 +34,22 @@ func loopAlert(p *program, d restart.Death, cfg *config) alert {
 	}
 }
 
-func recoveredAlert(p *program, cfg *config) alert {
+func recoveredAlert(p *program, cfg *config) alert.Alert {
 	n := p.namespec()
-	return alert{
-		Kind:    kindRecovered,
-		Program: n,
+	return alert.Alert{
+		Tool:    name,
+		Kind:    alert.Recovered,
+		Ends:    alert.Restart,
+		Program: p.name,
 		Group:   p.group,
+		State:   "RUNNING",
 		Subject: "procmon: " + n + " recovered",
-		Body: fmt.Sprintf("Process %s in group %s has run for %s after a crash loop; its restart delay is back to %s.",
+		Text: fmt.Sprintf("Process %s in group %s has run for %s after a crash loop; its restart delay is back to %s.",
 			p.name, p.group, round(cfg.policy.Threshold), round(cfg.policy.MinDelay)),
 	}
 }
 
-func budgetAlert(cfg *config, held, waiting []string, free time.Time) alert {
+func budgetAlert(cfg *config, held, waiting []string, free time.Time) alert.Alert {
 	var b strings.Builder
 	fmt.Fprintf(&b, "procmon has restarted %d programs in the last %s (--budget %s) and restarts nothing more until %s, when the oldest of those restarts leaves the window; then it resumes by itself.\n",
 		cfg.max, round(cfg.window), cfg.budget, free.Format("2006-01-02 15:04:05"))
@@ -63,10 +57,13 @@ func budgetAlert(cfg *config, held, waiting []string, free time.Time) alert {
 	if len(waiting) > 0 {
 		fmt.Fprintf(&b, "\nWaiting for their restart delay: %s.", strings.Join(waiting, ", "))
 	}
-	return alert{
-		Kind:    kindBudgetSpent,
+	// Not a holding condition: no alert says when the budget allows
+	// restarts again (the window frees up restart by restart).
+	return alert.Alert{
+		Tool:    name,
+		Kind:    alert.Budget,
 		Subject: fmt.Sprintf("procmon: restart budget spent (%d restarts in %s)", cfg.max, round(cfg.window)),
-		Body:    b.String(),
+		Text:    b.String(),
 	}
 }
 
@@ -78,17 +75,26 @@ type deliverer struct {
 	enqueue func(*notify.Message) error // nil without -m
 }
 
-func (d *deliverer) deliver(a alert) {
-	d.log.Printf("%s: %s", a.Kind, a.Subject)
+func (d *deliverer) deliver(a alert.Alert) {
+	d.log.Printf("%s: %s", logName(a), a.Subject)
 	if d.enqueue == nil {
 		return
 	}
-	m := d.cfg.message(a.Subject, a.Body)
+	m := d.cfg.message(a.Subject, a.Text)
 	if err := d.enqueue(m); err != nil {
 		d.log.Printf("not mailing: %v", err)
 		return
 	}
 	d.log.Printf("Mailed:\n\n%s\n", superlance.Mailed(m))
+}
+
+// logName names the alert in the log as Alertmanager would:
+// ProcessCrashLoop, RestartBudgetSpent, ProcessRecovered.
+func logName(a alert.Alert) string {
+	if a.Kind == alert.Recovered {
+		return "ProcessRecovered"
+	}
+	return a.Kind.AlertName()
 }
 
 // message is one mail to the -m addresses.

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/eventproto"
 	"github.com/superlance-go/superlance/internal/restart"
 	"github.com/superlance-go/superlance/rpcclient"
@@ -44,7 +45,7 @@ type monitor struct {
 	cfg       *config
 	sv        supervisor
 	log       *log.Logger
-	notify    func(alert) // logs, and mails with -m
+	notify    func(alert.Alert) // logs, and mails with -m
 	now       func() time.Time
 	afterFunc func(time.Duration, func()) timer
 	worker    *eventproto.Worker
@@ -85,7 +86,7 @@ func (p *program) namespec() string {
 	return p.group + ":" + p.name
 }
 
-func newMonitor(cfg *config, sv supervisor, logger *log.Logger, notify func(alert), worker *eventproto.Worker) *monitor {
+func newMonitor(cfg *config, sv supervisor, logger *log.Logger, notify func(alert.Alert), worker *eventproto.Worker) *monitor {
 	m := &monitor{
 		cfg: cfg, sv: sv, log: logger, notify: notify,
 		now: time.Now, afterFunc: afterFunc, worker: worker,
@@ -189,10 +190,10 @@ func (m *monitor) state(event string, p *program) {
 		} else {
 			p.last = "exited"
 		}
-		m.died(p, d)
+		m.died(p, d, "EXITED")
 	case eventproto.ProcessStateFatal:
 		p.last = "could not be started (FATAL)"
-		m.died(p, p.bo.Died())
+		m.died(p, p.bo.Died(), "FATAL")
 	case eventproto.ProcessStateStarting, eventproto.ProcessStateBackoff:
 		// Started by procmon, supervisord (autorestart, its own retries)
 		// or a person: whatever was owed is settled.
@@ -213,8 +214,9 @@ func (m *monitor) settle(p *program) {
 	m.unhold(p)
 }
 
-// died records a death and schedules the restart.
-func (m *monitor) died(p *program, d restart.Death) {
+// died records a death (the program is now in state) and schedules the
+// restart.
+func (m *monitor) died(p *program, d restart.Death, state string) {
 	n := p.namespec()
 	m.stopRecovery(p)
 	if d.Recovered {
@@ -230,7 +232,7 @@ func (m *monitor) died(p *program, d restart.Death) {
 	}
 	m.schedule(p, d.Delay)
 	if d.Looping {
-		m.notify(loopAlert(p, d, m.cfg))
+		m.notify(loopAlert(p, d, state, m.cfg))
 	}
 }
 
@@ -505,7 +507,7 @@ func (m *monitor) reconcile(p *program, info rpcclient.ProcessInfo) {
 			if info.State == rpcclient.StateExited && info.Start > 0 && ran >= m.cfg.policy.Threshold {
 				p.last = "exited after " + round(ran)
 				m.log.Printf("consistency check: %s is %v and no restart was scheduled", p.namespec(), info.State)
-				m.died(p, p.bo.DiedAfter(ran))
+				m.died(p, p.bo.DiedAfter(ran), info.State.String())
 				break
 			}
 			p.owed = true
