@@ -129,8 +129,8 @@ events at start-up, when every program changes state at once. The run length is 
 it carries supervisord's lag; events supervisord buffered before procmon
 started arrive together and are measured as short runs.
 
-Exit status: 0 after --help, on stdin EOF or SIGTERM (pending starts and
-queued mail get 8 seconds); 1 when not run under supervisord (no
+Exit status: 0 after --help, on stdin EOF, SIGTERM or SIGHUP (pending
+starts and queued mail get 8 seconds); 1 when not run under supervisord (no
 SUPERVISOR_SERVER_URL: "procmon must be run as a supervisor event
 listener"), with an unusable SUPERVISOR_SERVER_URL, or on a protocol error
 on stdin; 2 for a bad command line (message on stderr): nothing to watch,

@@ -15,7 +15,7 @@ import (
 	"github.com/superlance-go/superlance/internal/svtest"
 )
 
-// tool is one of the six binaries run as supervisord runs a listener: its
+// tool is one of the binaries run as supervisord runs a listener: its
 // stdin, stdout and stderr are pipes held by the test, which plays
 // supervisord's side of the protocol.
 type tool struct {
@@ -126,8 +126,9 @@ func TestSIGHUP(t *testing.T) {
 		"fatalmailbatch": batchArgs,
 	}
 	others := map[string][]string{
-		"httpok": {"-p", "web", "http://127.0.0.1:1/"},
-		"memmon": {"-p", "web=100MB"},
+		"httpok":  {"-p", "web", "http://127.0.0.1:1/"},
+		"memmon":  {"-p", "web=100MB"},
+		"procmon": {"-p", "web"},
 	}
 	for name, args := range mailers {
 		t.Run(name, func(t *testing.T) {
