@@ -14,7 +14,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/eventproto"
+	"github.com/superlance-go/superlance/internal/alertctx"
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/environ"
 	"github.com/superlance-go/superlance/internal/episode"
@@ -47,6 +49,8 @@ type grammar struct {
 	State          string   `name:"state" placeholder:"FILE" help:"Keep the open episodes in FILE, so that a restarted listener neither forgets one nor reports one twice."`
 
 	Mail mailflags.Delivery `embed:""`
+	// --details, --log-tail, --flood: every alerting tool's.
+	Alert alertctx.Flags `embed:""`
 }
 
 // config is the validated command line.
@@ -120,6 +124,10 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}),
 		warned: map[string]bool{},
 	}
+	m.alerts = g.Alert.Sender(env, m.deliver, alertctx.SenderOptions{Log: logger, Summary: func(last alert.Alert, line string) alert.Alert {
+		last.Subject, last.Text, last.Details = line, line, nil
+		return last
+	}})
 	logger.Printf("watching %s; reporting after %s out of RUNNING to %s", cfg.sel, cfg.timeout, strings.Join(cfg.to, ", "))
 	if cfg.store != nil {
 		m.saver = newSaver(*cfg.store, m.tracker, logger)
@@ -141,6 +149,7 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		Drain: func(ctx context.Context) error {
 			err := m.worker.Wait(ctx)
 			m.saver.close()
+			m.alerts.Close(ctx)
 			if lost := m.queue.Close(ctx); len(lost) > 0 && err == nil {
 				err = fmt.Errorf("%d mails not delivered before exit", len(lost))
 			}
@@ -265,6 +274,7 @@ type missingmail struct {
 	log     *log.Logger
 	now     func() time.Time
 	queue   *notify.Queue
+	alerts  *alertctx.Sender // --flood, --details, --log-tail; then deliver
 	tracker *episode.Tracker
 	worker  *eventproto.Worker
 	saver   *saver // nil without --state
@@ -401,8 +411,33 @@ func (m *missingmail) send(notices []episode.Notice) {
 			continue
 		}
 		msg := mailOf(batch, m.cfg.to, m.cfg.from, m.cfg)
-		if err := m.queue.Enqueue(msg); err != nil {
-			m.log.Printf("not mailed: %v", err)
+		a := batch[0].Alert
+		a.Subject, a.Text = msg.Subject, msg.Body
+		if m.alerts == nil {
+			m.deliver(a)
+			continue
 		}
+		// A missing program gets its context (its last exit, its log);
+		// --flood counts per program, or per set of programs mailed
+		// together. A recovery is never held back.
+		var key string
+		var reqs []alertctx.Request
+		if a.Kind == alert.Missing {
+			names := make([]string, len(batch))
+			for i, n := range batch {
+				names[i] = namespec(n.Group, n.Program)
+				reqs = append(reqs, alertctx.Request{Group: n.Group, Name: n.Program, Exit: true})
+			}
+			key = strings.Join(names, ",")
+		}
+		m.alerts.SendAll(a, key, reqs)
+	}
+}
+
+// deliver queues the mail of a.
+func (m *missingmail) deliver(a alert.Alert) {
+	msg := &notify.Message{To: m.cfg.to, From: m.cfg.from, Subject: a.Subject, Body: a.Text}
+	if err := m.queue.Enqueue(msg); err != nil {
+		m.log.Printf("not mailed: %v", err)
 	}
 }
