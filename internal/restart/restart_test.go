@@ -242,3 +242,16 @@ func TestParseBudget(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBudgetTake measures a refused restart with a full window of
+// 1000 restarts, the worst case of the sliding window.
+func BenchmarkBudgetTake(b *testing.B) {
+	c := newClock()
+	bu := NewBudget(1000, time.Hour, c.now)
+	for range 1000 {
+		bu.Take()
+	}
+	for b.Loop() {
+		bu.Take()
+	}
+}
