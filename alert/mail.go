@@ -71,3 +71,18 @@ func (b *BatchMail) Close(ctx context.Context) int {
 }
 
 func (b *BatchMail) String() string { return "batch mail" }
+
+// Func is a transport that calls itself with every alert: nothing queued,
+// no lifecycle. For tests, and for a listener that delivers its own way.
+type Func func(a *Alert) error
+
+// Post calls f.
+func (f Func) Post(a *Alert) error { return f(a) }
+
+// Tick does nothing.
+func (Func) Tick(time.Duration) {}
+
+// Close does nothing: nothing is pending.
+func (Func) Close(context.Context) int { return 0 }
+
+func (Func) String() string { return "func" }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/superlance-go/superlance/internal/alertctx"
+	"github.com/superlance-go/superlance/internal/alertflags"
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/mailflags"
 )
@@ -42,6 +43,8 @@ type grammar struct {
 	Mail mailflags.Options `embed:""`
 	// --details, --log-tail, --flood: every alerting tool's.
 	Alert alertctx.Flags `embed:""`
+	// --webhook, --alertmanager and their options: every alerting tool's.
+	Channels alertflags.Options `embed:""`
 
 	URL string `arg:"" name:"URL" help:"The http:// or https:// URL to check."`
 }
@@ -63,6 +66,7 @@ type config struct {
 	url       *url.URL
 	tlsConfig *tls.Config
 	alert     alertctx.Flags
+	channels  *alertflags.Channels
 }
 
 // parseArgs parses and validates the command line. done reports that run
@@ -115,6 +119,9 @@ func (g *grammar) config(given map[string]bool, env []string) (*config, error) {
 		return nil, err
 	}
 	if cfg.url, err = parseURL(g.URL); err != nil {
+		return nil, err
+	}
+	if cfg.channels, err = g.Channels.Channels(); err != nil {
 		return nil, err
 	}
 	if cfg.mail, err = g.Mail.Mail(given, env); err != nil {

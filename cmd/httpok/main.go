@@ -56,12 +56,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	defer client.Close()
 
 	h := newHTTPOK(cfg, client, env, logger)
-	var queue *notify.Queue
+	var mail alert.Transport
 	if cfg.mail.To != nil {
-		queue = notify.NewQueue(cfg.mail.Transport, notify.QueueOptions{Log: logger})
-		h.enqueue = queue.Enqueue
+		mail = &alert.Mail{Queue: notify.NewQueue(cfg.mail.Transport, notify.QueueOptions{Log: logger}), To: cfg.mail.To, From: cfg.mail.From}
+		h.mailing = true
 	}
-	err = tickloop.Serve(ctx, stdin, stdout, logger, queue, h.tick, h.send.Close)
+	if h.alerts, err = cfg.channels.Queue("httpok", mail, logger); err != nil {
+		logger.Print(err)
+		return cli.ExitFailure
+	}
+	err = tickloop.Serve(ctx, stdin, stdout, logger, h.alerts, h.tick, h.send.Close)
 	if err != nil {
 		logger.Printf("%v", err)
 		return cli.ExitFailure
@@ -76,8 +80,12 @@ type httpok struct {
 	check   func(context.Context) result
 	self    self
 	log     *log.Logger
-	enqueue func(*notify.Message) error // nil without -m
-	send    *alertctx.Sender            // --flood, --details, --log-tail; then deliver
+	alerts  *alert.Queue     // mail (with -m), webhooks, Alertmanager
+	mailing bool             // -m is given
+	send    *alertctx.Sender // --flood, --details, --log-tail; then deliver
+	// failing holds the programs (namespecs, "" for a check about none)
+	// whose failed check fires as a condition until a check passes.
+	failing map[[2]string]bool
 }
 
 func newHTTPOK(cfg *config, sv supervisor, env []string, logger *log.Logger) *httpok {
@@ -85,7 +93,7 @@ func newHTTPOK(cfg *config, sv supervisor, env []string, logger *log.Logger) *ht
 	var me self
 	me.name, _ = environ.Get(env, "SUPERVISOR_PROCESS_NAME")
 	me.group, _ = environ.Get(env, "SUPERVISOR_GROUP_NAME")
-	h := &httpok{cfg: cfg, sv: sv, check: c.check, self: me, log: logger}
+	h := &httpok{cfg: cfg, sv: sv, check: c.check, self: me, log: logger, failing: map[[2]string]bool{}}
 	h.send = cfg.alert.Sender(env, h.deliver, alertctx.SenderOptions{Log: logger, Summary: h.summary})
 	return h
 }
@@ -108,15 +116,18 @@ func (h *httpok) tick(ctx context.Context) {
 	res := h.check(ctx)
 	subj, bad := verdict(res, cfg.rawURL, cfg.codes, cfg.body)
 	if !bad {
+		h.recovered()
 		return
 	}
 	h.log.Print(res.msg)
 	a := &actor{sv: h.sv, programs: cfg.programs, any: cfg.any, gcore: cfg.gcore, coredir: cfg.coredir, self: h.self, log: h.log}
 	lines, ok := a.act(ctx, res.msg)
-	if !ok || h.enqueue == nil {
+	if (!ok || !h.mailing) && !cfg.channels.Any() {
 		return
 	}
-	al := alert.Alert{Kind: alert.HealthCheck, Subject: subject(cfg.name, subj), Text: strings.Join(lines, "\n")}
+	// A failed check is a condition for Alertmanager: it fires until a
+	// check passes. It is mailed only when httpok could act, as upstream.
+	al := alert.Alert{Kind: alert.HealthCheck, Holds: true, NoMail: !ok, Subject: subject(cfg.name, subj), Text: strings.Join(lines, "\n")}
 	// --flood counts per program: the one the mail is about, or the URL
 	// for a mail about several.
 	key := cfg.rawURL
@@ -128,20 +139,33 @@ func (h *httpok) tick(ctx context.Context) {
 		key = a.acted[0].Namespec()
 		al.Program, al.Group, al.State = a.acted[0].Name, a.acted[0].Group, a.acted[0].StateName
 	}
+	h.failing[[2]string{al.Group, al.Program}] = true
 	h.send.SendAll(al, key, reqs)
+}
+
+// recovered resolves the failed checks once a check passes again; nobody
+// is mailed about it, as upstream.
+func (h *httpok) recovered() {
+	for k := range h.failing {
+		h.send.Send(alert.Alert{Kind: alert.Recovered, Ends: alert.HealthCheck, NoMail: true,
+			Group: k[0], Program: k[1], Subject: subject(h.cfg.name, h.cfg.rawURL+": check passed"),
+			Text: h.cfg.rawURL + " answers as expected again"}, alertctx.Request{})
+		delete(h.failing, k)
+	}
 }
 
 // deliver queues the mail of a: at once without --details, --log-tail and
 // --flood, else once the Sender has let it through and added its context.
 func (h *httpok) deliver(a alert.Alert) {
-	m := h.cfg.message(a.Subject, a.Text)
-	if err := h.enqueue(m); err != nil {
+	if err := h.alerts.Send(a); err != nil {
 		h.log.Printf("not mailing: %v", err)
 		return
 	}
-	// Logged when queued, as upstream logs right after handing the message
-	// to sendmail; the queue logs the delivery itself.
-	h.log.Printf("Mailed:\n\n%s", superlance.Mailed(m))
+	if h.mailing && !a.NoMail {
+		// Logged when queued, as upstream logs right after handing the
+		// message to sendmail; the queue logs the delivery itself.
+		h.log.Printf("Mailed:\n\n%s", superlance.Mailed(h.cfg.message(a.Subject, a.Text)))
+	}
 }
 
 // summary is the mail of the alerts --flood held back.

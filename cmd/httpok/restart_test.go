@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/internal/superlance"
 	"github.com/superlance-go/superlance/notify"
 	"github.com/superlance-go/superlance/rpcclient"
@@ -92,7 +93,13 @@ func newTickHarness(t *testing.T, args []string, sv *fakeSupervisor, res result,
 	th := &tickHarness{sv: sv}
 	th.h = newHTTPOK(cfg, sv, env, log.New(&th.stderr, "", 0))
 	th.h.check = func(context.Context) result { th.checks++; return res }
-	th.h.enqueue = func(m *notify.Message) error { th.mails = append(th.mails, m); return nil }
+	th.h.alerts = alert.NewQueue(alert.Options{Tool: "httpok"}, alert.Func(func(a *alert.Alert) error {
+		if !a.NoMail {
+			th.mails = append(th.mails, th.h.cfg.message(a.Subject, a.Text))
+		}
+		return nil
+	}))
+	th.h.mailing = true
 	return th
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/superlance-go/superlance/internal/alertctx"
+	"github.com/superlance-go/superlance/internal/alertflags"
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/mailflags"
 )
@@ -34,6 +35,8 @@ type grammar struct {
 	Mail mailflags.Options `embed:""`
 	// --details, --log-tail, --flood: every alerting tool's.
 	Alert alertctx.Flags `embed:""`
+	// --webhook, --alertmanager and their options: every alerting tool's.
+	Channels alertflags.Options `embed:""`
 }
 
 // config is the validated command line.
@@ -44,6 +47,7 @@ type config struct {
 	uptime     int64 // seconds; math.MaxInt64 when not given
 	name       string
 	alert      alertctx.Flags
+	channels   *alertflags.Channels
 }
 
 // parseArgs parses and validates the command line. done reports that run
@@ -99,6 +103,9 @@ func (g *grammar) config(given map[string]bool, env []string) (*config, error) {
 		if cfg.uptime, err = parseUptime(g.Uptime); err != nil {
 			return nil, fmt.Errorf("--uptime %q: %w", g.Uptime, err)
 		}
+	}
+	if cfg.channels, err = g.Channels.Channels(); err != nil {
+		return nil, err
 	}
 	if cfg.mail, err = g.Mail.Mail(given, env); err != nil {
 		return nil, err

@@ -165,6 +165,10 @@ func TestConfig(t *testing.T) {
 			}
 			sendmail, email := cfg.mail.Transport.(*notify.Sendmail).Command, cfg.mail.To
 			cfg.mail = mailflags.Mail{}
+			if cfg.channels == nil || cfg.channels.Any() {
+				t.Errorf("parseArgs(%q): channels %+v, want none configured", tc.args, cfg.channels)
+			}
+			cfg.channels = nil
 			if sendmail != tc.sendmail || !reflect.DeepEqual(email, tc.email) {
 				t.Errorf("parseArgs(%q): got mail command %q to %q, want %q to %q", tc.args, sendmail, email, tc.sendmail, tc.email)
 			}

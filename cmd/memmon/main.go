@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/internal/alertctx"
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/environ"
@@ -54,13 +55,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	m := &memmon{cfg: cfg, sv: client, snapshot: snapshot, log: logger, now: time.Now}
 	m.selfName, _ = environ.Get(env, "SUPERVISOR_PROCESS_NAME")
 	m.selfGroup, _ = environ.Get(env, "SUPERVISOR_GROUP_NAME")
-	var queue *notify.Queue
+	var mail alert.Transport
 	if cfg.mail.To != nil {
-		queue = notify.NewQueue(cfg.mail.Transport, notify.QueueOptions{Log: logger})
-		m.enqueue = queue.Enqueue
+		mail = &alert.Mail{Queue: notify.NewQueue(cfg.mail.Transport, notify.QueueOptions{Log: logger}), To: cfg.mail.To, From: cfg.mail.From}
+	}
+	alerts, err := cfg.channels.Queue("memmon", mail, logger)
+	if err != nil {
+		logger.Print(err)
+		return cli.ExitFailure
+	}
+	if alerts.Transports() > 0 {
+		m.alerts = alerts
 	}
 	m.send = cfg.alert.Sender(env, m.deliver, alertctx.SenderOptions{Log: logger, Summary: m.summary})
-	err = tickloop.Serve(ctx, stdin, stdout, logger, queue, m.scan, m.send.Close)
+	err = tickloop.Serve(ctx, stdin, stdout, logger, alerts, m.scan, m.send.Close)
 	if err != nil {
 		logger.Printf("%v", err)
 		return cli.ExitFailure

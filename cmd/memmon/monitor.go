@@ -88,7 +88,9 @@ type memmon struct {
 	// selfGroup and selfName identify this listener, which is never restarted.
 	selfGroup, selfName string
 	log                 *log.Logger
-	enqueue             func(*notify.Message) error // nil without -m
+	// alerts delivers: mail (with -m), webhooks, Alertmanager; nil when
+	// none is configured.
+	alerts *alert.Queue
 	// send applies --flood, --details and --log-tail before deliver; nil
 	// delivers at once.
 	send *alertctx.Sender
@@ -198,10 +200,10 @@ const asctime = "Mon Jan _2 15:04:05 2006"
 // mail queues a message about the process described by before (as it
 // was before the restart) when -m is set; the queue logs the delivery.
 func (m *memmon) mail(subject, body string, before rpcclient.ProcessInfo) {
-	if m.enqueue == nil {
+	if m.alerts == nil {
 		return
 	}
-	a := alert.Alert{Kind: alert.Memory, Program: before.Name, Group: before.Group, Subject: subject, Text: body}
+	a := alert.Alert{Kind: alert.Memory, Program: before.Name, Group: before.Group, Subject: m.cfg.subject(subject), Text: body}
 	if m.send == nil {
 		m.deliver(a)
 		return
@@ -211,22 +213,26 @@ func (m *memmon) mail(subject, body string, before rpcclient.ProcessInfo) {
 
 // deliver queues the mail of a.
 func (m *memmon) deliver(a alert.Alert) {
-	if err := m.enqueue(m.cfg.message(a.Subject, a.Text)); err != nil {
+	if err := m.alerts.Send(a); err != nil {
 		m.log.Printf("not mailing: %v", err)
 	}
 }
 
 // summary is the mail of the alerts --flood held back.
 func (m *memmon) summary(last alert.Alert, line string) alert.Alert {
-	last.Subject, last.Text, last.Details = line, line, nil
+	last.Subject, last.Text, last.Details = m.cfg.subject(line), line, nil
 	return last
+}
+
+// subject prefixes s as upstream's mail subjects are.
+func (cfg *config) subject(s string) string {
+	if cfg.name != "" {
+		return "memmon [" + cfg.name + "]: " + s
+	}
+	return "memmon: " + s
 }
 
 // message is one mail with upstream's subject prefix.
 func (cfg *config) message(subject, body string) *notify.Message {
-	prefix := "memmon: "
-	if cfg.name != "" {
-		prefix = "memmon [" + cfg.name + "]: "
-	}
-	return &notify.Message{To: cfg.mail.To, From: cfg.mail.From, Subject: prefix + subject, Body: body}
+	return &notify.Message{To: cfg.mail.To, From: cfg.mail.From, Subject: cfg.subject(subject), Body: body}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/notify"
 	"github.com/superlance-go/superlance/rpcclient"
 )
@@ -126,10 +127,11 @@ func newTestMemmon(cfg *config, procs []rpcclient.ProcessInfo) (*memmon, *fakeSu
 		},
 		selfGroup: "memmon", selfName: "memmon",
 		log: log.New(&logBuf, "", 0),
-		enqueue: func(msg *notify.Message) error {
+		alerts: alert.NewQueue(alert.Options{Tool: "memmon"}, alert.Func(func(a *alert.Alert) error {
+			msg := &notify.Message{To: cfg.mail.To, From: cfg.mail.From, Subject: a.Subject, Body: a.Text}
 			mails = append(mails, msg)
 			return msg.Validate()
-		},
+		})),
 		now: func() time.Time { return time.Date(2026, 11, 1, 16, 3, 2, 0, time.FixedZone("CET", 3600)) },
 	}
 	return m, sv, &logBuf, &mails
@@ -314,7 +316,7 @@ func TestUptimeLimit(t *testing.T) {
 func TestStopFaultSkipsStart(t *testing.T) {
 	cfg := &config{rules: rules{hasAny: true}}
 	m, sv, _, _ := newTestMemmon(cfg, []rpcclient.ProcessInfo{{Name: "FAILED", Group: "foo", PID: 12}, {Name: "x", Group: "foo", PID: 12}})
-	m.enqueue = nil // no -m
+	m.alerts = nil // no -m
 	m.scan(context.Background())
 	want := []string{
 		"getAllProcessInfo",

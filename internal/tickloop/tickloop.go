@@ -8,18 +8,19 @@ import (
 	"io"
 	"log"
 
+	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/eventproto"
-	"github.com/superlance-go/superlance/notify"
 )
 
 // Serve runs the event loop: every TICK_* event starts job off the event
 // loop, unless the previous job is still running, in which case the tick is
-// logged and skipped; every other event is acknowledged and ignored. On
-// stdin EOF or when ctx is done it waits for the job and delivers queued
-// mail (queue may be nil) within the grace period. flush, when given, runs
+// logged and skipped, and goes to alerts (for --heartbeat); every other
+// event is acknowledged and ignored. On stdin EOF or when ctx is done it
+// waits for the job and delivers queued alerts (alerts may be nil) within
+// the grace period. flush, when given, runs
 // between the two: whatever holds alerts back (context being fetched,
 // --flood summaries) hands them to the queue.
-func Serve(ctx context.Context, stdin io.Reader, stdout io.Writer, logger *log.Logger, queue *notify.Queue, job func(context.Context), flush ...func(context.Context)) error {
+func Serve(ctx context.Context, stdin io.Reader, stdout io.Writer, logger *log.Logger, alerts *alert.Queue, job func(context.Context), flush ...func(context.Context)) error {
 	// SIGTERM must not cut a restart in half (a process stopped and never
 	// started again): the job's context survives ctx, and the drain
 	// cancels it when the grace period ends.
@@ -27,6 +28,9 @@ func Serve(ctx context.Context, stdin io.Reader, stdout io.Writer, logger *log.L
 	handler := func(_ context.Context, ev eventproto.Event) {
 		if !ev.IsTick() {
 			return
+		}
+		if alerts != nil {
+			alerts.TickEvent(ev.Name())
 		}
 		if !worker.TryGo(job) {
 			logger.Printf("previous check still running; skipping %s", ev.Name())
@@ -39,8 +43,8 @@ func Serve(ctx context.Context, stdin io.Reader, stdout io.Writer, logger *log.L
 			for _, f := range flush {
 				f(ctx)
 			}
-			if queue != nil {
-				queue.Close(ctx) // logs what it could not deliver
+			if alerts != nil {
+				alerts.Close(ctx) // logs what it could not deliver
 			}
 			return err
 		},
