@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/superlance-go/superlance/internal/alertctx"
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/mailflags"
 	"github.com/superlance-go/superlance/internal/restart"
@@ -31,6 +32,8 @@ type grammar struct {
 	// -m, -s and the SMTP options, as every tool has them. Mail goes out
 	// when a program enters a crash loop, recovers, or the budget is spent.
 	Mail mailflags.Options `embed:""`
+	// --details, --log-tail, --flood: every alerting tool's.
+	Alert alertctx.Flags `embed:""`
 }
 
 // config is the validated command line.
@@ -43,6 +46,7 @@ type config struct {
 	max      int    // budget restarts; 0 when off
 	window   time.Duration
 	mail     mailflags.Mail // To is nil without -m
+	alert    alertctx.Flags
 }
 
 // parseArgs parses and validates the command line. done reports that run
@@ -66,6 +70,7 @@ func (g *grammar) config(given map[string]bool, env []string) (*config, error) {
 		programs: g.Program,
 		groups:   g.Group,
 		any:      g.Any,
+		alert:    g.Alert,
 	}
 	for _, list := range [][]string{g.Program, g.Group} {
 		for _, n := range list {

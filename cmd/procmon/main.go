@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 
+	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/eventproto"
+	"github.com/superlance-go/superlance/internal/alertctx"
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/environ"
 	"github.com/superlance-go/superlance/internal/shutdown"
@@ -50,7 +52,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// A SIGTERM must not cut a start call in half: the jobs' context
 	// survives ctx, and the drain cancels it when the grace period ends.
 	worker := eventproto.NewWorker(context.WithoutCancel(ctx))
-	m := newMonitor(cfg, client, logger, d.deliver, worker)
+	sender := cfg.alert.Sender(env, d.deliver, alertctx.SenderOptions{Log: logger})
+	m := newMonitor(cfg, client, logger, func(a alert.Alert) { sender.Send(a, contextOf(a)) }, worker)
 	m.selfName, _ = environ.Get(env, "SUPERVISOR_PROCESS_NAME")
 	m.selfGroup, _ = environ.Get(env, "SUPERVISOR_GROUP_NAME")
 
@@ -62,6 +65,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Drain: func(ctx context.Context) error {
 			m.close()
 			err := worker.Wait(ctx)
+			sender.Close(ctx)
 			if queue != nil {
 				queue.Close(ctx) // logs what it could not deliver
 			}
@@ -73,4 +77,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cli.ExitFailure
 	}
 	return cli.ExitOK
+}
+
+// contextOf is what --details and --log-tail add to a: the program's last
+// exit and log for a crash loop; nothing for a recovery or the budget,
+// which --flood never holds back either.
+func contextOf(a alert.Alert) alertctx.Request {
+	if a.Kind != alert.Restart || a.Program == "" {
+		return alertctx.Request{}
+	}
+	return alertctx.Request{Group: a.Group, Name: a.Program, Exit: true}
 }
