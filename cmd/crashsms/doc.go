@@ -52,6 +52,13 @@
 //	--smtp-insecure            skip certificate verification
 //	--sendmail[=CMD]           deliver through CMD (/bin/sh -c, message on stdin)
 //	                           instead of SMTP; default CMD "/usr/sbin/sendmail -t -i"
+//	--details                  add the exit status and run time to each line,
+//	                           "(exit 3, ran 4.2s)", when the line stays within
+//	                           one SMS (160 characters)
+//	--flood N/DURATION         at most N lines per program in any window of
+//	                           DURATION (3/10m); the rest are counted and summed
+//	                           up in one line once the window has passed
+//	                           (--log-tail does not fit in an SMS: refused)
 //	-h, --help                 help on stdout
 //
 // Positional arguments are ignored, as superlance does.

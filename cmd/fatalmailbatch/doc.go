@@ -52,6 +52,15 @@
 //	--smtp-insecure            skip certificate verification
 //	--sendmail[=CMD]           deliver through CMD (/bin/sh -c, message on stdin)
 //	                           instead of SMTP; default CMD "/usr/sbin/sendmail -t -i"
+//	--details                  add to each line what supervisord knows about the
+//	                           process: exit status (signal decoded), run time,
+//	                           spawn error, description, state now, host
+//	--log-tail N               add the last N lines of each program's stderr log
+//	                           (stdout when stderr is not logged apart) after the
+//	                           lines, one tail per program and mail, at most 16 KiB
+//	--flood N/DURATION         at most N lines per program in any window of
+//	                           DURATION (3/10m); the rest are counted and summed
+//	                           up in one line once the window has passed
 //	-h, --help                 help on stdout
 //
 // Positional arguments are ignored, as superlance does.

@@ -55,6 +55,16 @@ Options:
 	    --smtp-cacert FILE, --smtp-insecure, --from ADDRESS
 	                          deliver mail over SMTP instead of -s (the mail
 	                          options every tool shares)
+	    --details             add what supervisord knows about each program
+	                          reported on: run time before the restart, spawn
+	                          error, description, state now, host
+	    --log-tail N          add the last N lines of each program's stderr log
+	                          (stdout when stderr is not logged apart), at most
+	                          16 KiB, control characters made visible
+	    --flood N/DURATION    at most N mails per program (per URL for a mail
+	                          about several) in any window of DURATION (3/10m);
+	                          the rest, eager mode's "not in RUNNING state" mail
+	                          on every tick among them, are summed up in one mail
 	-h, --help                show the usage
 
 The report lines are upstream's, in upstream's order, and each is also logged

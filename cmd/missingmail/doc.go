@@ -72,6 +72,15 @@
 //	--smtp-user USER, --smtp-password-env VAR, --smtp-password-file FILE
 //	--smtp-tls none|starttls|tls, --smtp-cacert FILE, --smtp-insecure, --from ADDRESS
 //	                            (the mail options every tool shares)
+//	--details                   add what supervisord knows about the process:
+//	                            exit status (signal decoded), run time, spawn
+//	                            error, description, state now, host
+//	--log-tail N                add the last N lines of the program's stderr log
+//	                            (stdout when stderr is not logged apart), at most
+//	                            16 KiB, control characters made visible
+//	--flood N/DURATION          at most N alerts per program in any window of
+//	                            DURATION (3/10m); the rest are counted and summed
+//	                            up in one alert once the window has passed
 //	-h, --help                  help on stdout
 //
 // One of -p, -g and -a is required; a -p or -g that matches no process is

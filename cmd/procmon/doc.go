@@ -85,6 +85,17 @@ The flags are:
 	--smtp-tls, --smtp-cacert, --smtp-insecure, --from
 		Deliver mail over SMTP instead of the sendmail command (the
 		mail options every tool shares; see --help).
+	--details
+		Add what supervisord knows about the process to each mail: last exit status (signal decoded), run time,
+		spawn error, description, state now, host.
+	--log-tail N
+		Add the last N lines of the program's stderr log (stdout when
+		stderr is not logged apart), at most 16 KiB, control characters
+		made visible.
+	--flood N/DURATION
+		At most N mails per program in any window of DURATION (3/10m);
+		the rest are counted and summed up in one mail once the window
+		has passed.
 	-h, --help
 		Show the help on stdout and exit 0.
 
