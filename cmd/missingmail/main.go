@@ -130,12 +130,12 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}})
 	logger.Printf("watching %s; reporting after %s out of RUNNING to %s", cfg.sel, cfg.timeout, strings.Join(cfg.to, ", "))
 	if cfg.store != nil {
-		m.saver = newSaver(*cfg.store, m.tracker, logger)
 		recs, err := cfg.store.Load()
 		if err != nil {
 			logger.Printf("ignoring the state file: %v", err)
 		}
 		m.tracker.Restore(recs)
+		m.saver = newSaver(*cfg.store, m.tracker, logger)
 		open, reported := m.tracker.Open()
 		logger.Printf("state file %s: %d open episode(s), %d of them reported", cfg.store.Path, open, reported)
 	}

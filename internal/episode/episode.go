@@ -201,7 +201,14 @@ func (t *Tracker) Reconcile(infos []rpcclient.ProcessInfo, asked time.Time) []No
 		missing := t.counts(in.State)
 		switch {
 		case ep != nil && !missing:
-			out = append(out, t.end(prog, ep, asked, in.State, in.PID)...)
+			// It came back when supervisord last started it (or
+			// stopped it, with IgnoreStopped), which may be a whole
+			// tick before this answer.
+			end := at(in.Start)
+			if in.State != rpcclient.StateRunning {
+				end = at(in.Stop)
+			}
+			out = append(out, t.end(prog, ep, later(end, ep.since), in.State, in.PID)...)
 		case ep != nil && in.State == rpcclient.StateExited && at(in.Start).After(ep.since.Add(time.Second)):
 			// EXITED follows RUNNING only: the process ran again after
 			// this episode began, unseen (dropped events, or while the
@@ -338,6 +345,13 @@ func (t *Tracker) Open() (open, reported int) {
 		}
 	}
 	return open, reported
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func sortNotices(ns []Notice) {

@@ -169,7 +169,12 @@ func TestReconcile(t *testing.T) {
 		c.advance(time.Minute)
 		want(t, "due", tr.Due(), "missing web")
 		c.advance(time.Minute)
-		want(t, "reconcile", tr.Reconcile([]rpcclient.ProcessInfo{info("web", rpcclient.StateRunning, 100, 0, 110)}, c.now()), "recovered web")
+		// supervisord started it again 10 s before its answer.
+		rec := tr.Reconcile([]rpcclient.ProcessInfo{info("web", rpcclient.StateRunning, 100, 0, 110)}, c.now())
+		want(t, "reconcile", rec, "recovered web")
+		if d := rec[0].Down(); d != 110*time.Second {
+			t.Errorf("down: got %v, want 1m50s (until supervisord's start, not its answer)", d)
+		}
 	})
 	t.Run("an event newer than the answer wins", func(t *testing.T) {
 		tr, c, _ := newTracker(t, false)
