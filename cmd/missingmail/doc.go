@@ -45,10 +45,13 @@
 // process table (getAllProcessInfo), so that dropped events, a restarted
 // supervisord or a restarted listener never lose an episode. A program
 // found down without having been seen going down is taken to be down
-// since supervisord's stop time for it (or since now, if it never ran).
+// since supervisord's stop time for it (or since now, if it never ran);
+// one found RUNNING again is back since supervisord's start time for it.
 // A program found EXITED that supervisord says was started after its
 // episode began ran again unseen: that episode ended (recovery mail if it
-// was reported) and a new one began. The check runs off the event loop,
+// was reported) and a new one began. When supervisord has dropped events
+// (a gap in the pool's serial numbers) the check runs at once rather than
+// at the next tick. The check runs off the event loop,
 // which acknowledges every event at once; mail is queued and delivered in
 // the background with retries. On stdin EOF, SIGTERM or SIGHUP the queue
 // is drained (and the --state file written) within a grace period (8 s);
