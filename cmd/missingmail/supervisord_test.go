@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/superlance-go/superlance/internal/episode"
 	"github.com/superlance-go/superlance/internal/svtest"
 	"github.com/superlance-go/superlance/rpcclient"
 )
@@ -357,4 +359,71 @@ func TestSupervisordRestart(t *testing.T) {
 	kill(t, sv, "marker")
 	mails = sink.WaitMails(t, 4, waitMail)
 	wantSubjects(t, mails, "broken is missing", "victim is missing", "victim is back", "marker is missing")
+}
+
+// TestRebootWithState: a program started by hand (autostart=false) goes
+// down, then supervisord itself is shut down and started again, as in a
+// reboot; the program does not come back. The new supervisord's listener
+// takes the episode up from the state file: one mail in all, counting
+// from when the program went down.
+func TestRebootWithState(t *testing.T) {
+	svtest.Need(t)
+	t.Parallel()
+	sink := svtest.NewSendmail(t)
+	state := filepath.Join(t.TempDir(), "missing.json")
+	cfg := svtest.Config{
+		Programs: []svtest.Program{
+			sleeper(t, "manual", "autostart=false", "startsecs=0"),
+			sleeper(t, "marker", "startsecs=0"),
+		},
+		// Started by supervisord, before the programs (the default
+		// order), with a timeout that leaves the programs' start-up
+		// well alone.
+		Listeners: []svtest.Listener{{
+			Name:    "missingmail",
+			Command: svtest.BuildTool(t, "missingmail") + " -p manual -p marker --missing-timeout 6 --state " + state + " -m ops@example.com -s \"" + sink.Command + "\"",
+			Events:  "PROCESS_STATE,TICK_5",
+			Extra:   []string{"buffer_size=50"},
+		}},
+	}
+	before := svtest.Start(t, cfg)
+	waitLog(t, before, "missingmail", "initial check: ", 1)
+	start(t, before, "manual")
+	kill(t, before, "manual")
+	waitLog(t, before, "missingmail", "manual is EXITED: not RUNNING since ", 1)
+	svtest.Eventually(t, waitState, "manual's episode in the state file", func() bool {
+		recs, err := episode.Store{Path: state}.Load()
+		return err == nil && slices.ContainsFunc(recs, func(r episode.Record) bool { return r.Name == "manual" })
+	})
+	_, since, _ := strings.Cut(logLine(t, before, "manual is EXITED: not RUNNING since "), "manual is EXITED: not RUNNING since ")
+	since, _, _ = strings.Cut(since, ";")
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitState)
+	defer cancel()
+	if err := before.Client.Call(ctx, "supervisor.shutdown", nil); err != nil {
+		t.Fatalf("supervisor.shutdown: %v", err)
+	}
+	svtest.Eventually(t, waitState, "the first supervisord to exit", before.Stopped)
+
+	after := svtest.Start(t, cfg)
+	waitLog(t, after, "missingmail", "initial check: ", 1)
+	m := sink.WaitMails(t, 1, waitMail)[0]
+	wantSubjects(t, []svtest.Mail{m}, "manual is missing")
+	if got := downSince(t, m); !strings.HasPrefix(got, since) {
+		t.Errorf("down since %q, want the time it went down before the restart, %s", got, since)
+	}
+	kill(t, after, "marker")
+	wantSubjects(t, sink.WaitMails(t, 2, waitMail), "manual is missing", "marker is missing")
+}
+
+// logLine returns the first line of the listener's stderr that holds substr.
+func logLine(t *testing.T, s *svtest.Supervisor, substr string) string {
+	t.Helper()
+	for _, l := range strings.Split(s.ListenerStderr(t, "missingmail"), "\n") {
+		if strings.Contains(l, substr) {
+			return l
+		}
+	}
+	t.Fatalf("no line with %q in the listener's stderr", substr)
+	return ""
 }
