@@ -1,0 +1,128 @@
+package svtest
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// Proc is a tool's binary run as supervisord runs a listener, with its
+// stdin, stdout and stderr held by the test, which plays supervisord's side
+// of the protocol. Unlike a listener under supervisord, the test decides
+// when stdin closes, which signal arrives, and whether stdout and stderr
+// are still read: what happens to a listener when supervisord dies or
+// stops it can be staged exactly. Its environment points at a real
+// supervisord when the tool needs one (Supervisor.Env).
+type Proc struct {
+	t   testing.TB
+	Cmd *exec.Cmd
+	// Stdin, StdoutPipe and StderrPipe are the test's ends of the pipes;
+	// closing them is what supervisord's death does.
+	Stdin      io.WriteCloser
+	StdoutPipe io.ReadCloser
+	StderrPipe io.ReadCloser
+	// Stderr is what the tool logged, unless SpawnOptions.RawStderr.
+	Stderr *LockedBuffer
+
+	out    *bufio.Reader
+	serial int
+	done   chan struct{} // closed when the process has exited
+	err    error         // cmd.Wait's result, once done
+}
+
+// SpawnOptions are the optional settings of Spawn.
+type SpawnOptions struct {
+	Env []string // the tool's whole environment besides PATH
+	// RawStderr leaves StderrPipe unread, for a test that closes it.
+	RawStderr bool
+}
+
+// Spawn starts bin with args and waits for its first READY.
+func Spawn(t testing.TB, bin string, o SpawnOptions, args ...string) *Proc {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append([]string{"PATH=/usr/bin:/bin"}, o.Env...)
+	p := &Proc{t: t, Cmd: cmd, Stderr: &LockedBuffer{}, done: make(chan struct{})}
+	var err error
+	if p.Stdin, err = cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if p.StdoutPipe, err = cmd.StdoutPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if p.StderrPipe, err = cmd.StderrPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	copied := make(chan struct{})
+	if o.RawStderr {
+		close(copied)
+	} else {
+		go func() {
+			io.Copy(p.Stderr, p.StderrPipe)
+			close(copied)
+		}()
+	}
+	go func() {
+		<-copied // Wait closes the pipe: read it to the end first
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.done
+	})
+	p.out = bufio.NewReader(p.StdoutPipe)
+	p.Expect("READY\n")
+	return p
+}
+
+// Expect reads exactly want from the tool's stdout.
+func (p *Proc) Expect(want string) {
+	p.t.Helper()
+	got := make([]byte, len(want))
+	if n, err := io.ReadFull(p.out, got); err != nil || string(got) != want {
+		p.t.Fatalf("stdout: got %q, %v; want %q (stderr: %s)", got[:n], err, want, p.Stderr)
+	}
+}
+
+// Send writes one event of pool "p" (poolserial following serial) and
+// reads its acknowledgement and the next READY.
+func (p *Proc) Send(eventName, payload string) {
+	p.t.Helper()
+	p.serial++
+	ev := fmt.Sprintf("ver:3.0 server:supervisor serial:%d pool:p poolserial:%d eventname:%s len:%d\n%s",
+		p.serial, p.serial, eventName, utf8.RuneCountInString(payload), payload)
+	if _, err := io.WriteString(p.Stdin, ev); err != nil {
+		p.t.Fatal(err)
+	}
+	p.Expect("RESULT 2\nOKREADY\n")
+}
+
+// Exit waits for the process to exit on its own and returns its exit
+// status; a death by signal, or no exit within timeout, fails the test.
+func (p *Proc) Exit(timeout time.Duration) int {
+	p.t.Helper()
+	select {
+	case <-p.done:
+		var ee *exec.ExitError
+		switch {
+		case p.err == nil:
+			return 0
+		case errors.As(p.err, &ee) && ee.ExitCode() >= 0:
+			return ee.ExitCode()
+		default:
+			p.t.Fatalf("the tool did not exit on its own: %v (stderr: %s)", p.err, p.Stderr)
+		}
+	case <-time.After(timeout):
+		p.t.Fatalf("the tool did not exit within %v (stderr: %s)", timeout, p.Stderr)
+	}
+	return -1
+}
