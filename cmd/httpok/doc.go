@@ -95,8 +95,18 @@ SUPERVISOR_USERNAME and SUPERVISOR_PASSWORD are needed when supervisord's
 unix_http_server or inet_http_server requires a login: supervisord does not
 pass them to listeners itself.
 
-Exit status: 0 after stdin ends or SIGTERM or SIGHUP (work in progress and queued mail
-are given DefaultGrace, 8 s, to finish), and when not started by supervisord
+Shutdown: on stdin EOF, SIGTERM or SIGHUP httpok reads no more events; the
+check in progress and queued mail are given DefaultGrace, 8 s, to finish.
+A restart that has begun (stopProcess called) is never cut: its start
+follows, however long the stop takes, and the report is mailed afterwards,
+with 8 s of its own. When supervisord itself is shutting down it refuses to
+start anything (SHUTDOWN_STATE), and the report says "NAME was stopped and is
+not started again: supervisord is shutting down" (or, when the stop was
+refused, "NAME not restarted: supervisord is shutting down"). Give httpok's
+[eventlistener] a stopwaitsecs above the monitored programs' stopwaitsecs
+plus startsecs, or supervisord kills it with SIGKILL in the middle.
+
+Exit status: 0 after stdin ends or SIGTERM or SIGHUP, and when not started by supervisord
 (SUPERVISOR_SERVER_URL unset: "httpok must be run as a supervisor event
 listener"); 1 on a protocol error on stdin or an unusable
 SUPERVISOR_SERVER_URL; 2 on a bad command line (message on stderr), before
@@ -128,7 +138,9 @@ Differences from Python httpok:
     becomes '_' and a name of only dots gets a leading '_' (upstream joined
     the name as a path, so "../x" or "/x" left the directory).
   - A stop or start that cannot reach supervisord is reported and httpok goes
-    on; upstream crashed. A failed getAllProcessInfo is logged and the tick
+    on; upstream crashed. A stop whose answer was lost is followed by a
+    probe, and the report says when supervisord is shutting down or gone and
+    the program may be left stopped. A failed getAllProcessInfo is logged and the tick
     skipped.
   - In eager mode (the default) the process list is read only when acting,
     not on every tick.

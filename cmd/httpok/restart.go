@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/superlance-go/superlance/internal/superlance"
+	"github.com/superlance-go/superlance/internal/svstate"
 	"github.com/superlance-go/superlance/rpcclient"
 )
 
@@ -133,28 +134,48 @@ func (a *actor) restart(ctx context.Context, p rpcclient.ProcessInfo) {
 		a.line("%s not in RUNNING state, NOT restarting", n)
 		return
 	}
+	if ctx.Err() != nil {
+		// The grace period of a shutdown is over: no new restart begins.
+		a.line("%s not restarted: httpok is stopping", n)
+		return
+	}
 	if a.coredir != "" && len(a.gcore) > 0 {
 		a.dumpCore(ctx, n, p.PID)
 	}
 	a.line("%s is in RUNNING state, restarting", n)
 
-	sctx, cancel := context.WithTimeout(ctx, stopTimeout)
+	// From the stop on, the restart is one step that ends with the start
+	// even when httpok is told to stop meanwhile (SIGTERM, stdin EOF):
+	// supervisord never restarts a program that was stopped on request.
+	// Only the calls' deadlines and supervisord's own shutdown end it early.
+	rctx := context.WithoutCancel(ctx)
+	sctx, cancel := context.WithTimeout(rctx, stopTimeout)
 	err := a.sv.StopProcess(sctx, n, true)
 	cancel()
 	var fault *rpcclient.Fault
 	switch {
+	case svstate.ShuttingDown(err):
+		a.line("%s not restarted: supervisord is shutting down", n)
+		return
 	case errors.As(err, &fault):
 		// Upstream goes on to start it: a FAILED stop may still have stopped it.
 		a.line("Failed to stop process %s: %s", n, superlance.Fault(fault))
 	case err != nil:
+		if down := supervisordDown(rctx, a.sv); down != "" {
+			// The answer was lost because supervisord went away.
+			a.line("Failed to stop process %s: %v; %s: %s may be left stopped", n, err, down, n)
+			return
+		}
 		a.line("Failed to stop process %s: %v; not starting it", n, err)
 		return
 	}
 
-	sctx, cancel = context.WithTimeout(ctx, startTimeout)
+	sctx, cancel = context.WithTimeout(rctx, startTimeout)
 	err = a.sv.StartProcess(sctx, n, true)
 	cancel()
 	switch {
+	case svstate.ShuttingDown(err):
+		a.line("%s was stopped and is not started again: supervisord is shutting down", n)
 	case err != nil:
 		a.line("Failed to start process %s: %s", n, superlance.ErrorText(err))
 	default:
@@ -202,4 +223,14 @@ func (a *actor) dumpCore(ctx context.Context, namespec string, pid int) {
 		}
 		a.line("gcore for %s failed: %v%s", namespec, err, msg)
 	}
+}
+
+// supervisordDown is svstate.Down with httpok's deadline for the probe.
+func supervisordDown(ctx context.Context, sv supervisor) string {
+	ctx, cancel := context.WithTimeout(ctx, infoTimeout)
+	defer cancel()
+	return svstate.Down(ctx, func(ctx context.Context) error {
+		_, err := sv.GetAllProcessInfo(ctx)
+		return err
+	})
 }

@@ -97,9 +97,16 @@ supervisord.conf:
 A stop or start waits for the process (up to its stopwaitsecs, or its
 startsecs), so memmon allows each call two minutes. The uptime that -u
 compares is supervisord's own (now minus start, from getProcessInfo).
-When supervisord stops memmon during a restart, memmon lets the restart
-run for up to 8 seconds (less than supervisord's default stopwaitsecs) and
-then exits.
+When memmon is told to stop (stdin EOF, SIGTERM, SIGHUP) during a restart,
+the restart is completed first, however long the stop takes: a program
+stopped on request is never restarted by supervisord, so a restart cut in
+half would leave it down for good. Give memmon's [eventlistener] a
+stopwaitsecs above the monitored programs' stopwaitsecs plus startsecs. When
+supervisord itself is shutting down (it answers SHUTDOWN_STATE), memmon does
+not try: it logs and mails "Process GROUP:NAME was stopped (RSS N) and is not
+started again: supervisord is shutting down" (subject "process GROUP:NAME
+stopped: supervisord is shutting down"), or "Not restarting GROUP:NAME (RSS
+N): supervisord is shutting down" when the stop itself was refused.
 
 Exit status: 0 after --help or when supervisord closes stdin or sends
 SIGTERM or SIGHUP (queued mail is delivered first, within a few seconds); 1 when not

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/superlance-go/superlance/internal/alertctx"
 	"github.com/superlance-go/superlance/internal/procinfo"
 	"github.com/superlance-go/superlance/internal/superlance"
+	"github.com/superlance-go/superlance/internal/svstate"
 	"github.com/superlance-go/superlance/notify"
 	"github.com/superlance-go/superlance/rpcclient"
 )
@@ -164,21 +166,56 @@ func (m *memmon) restart(ctx context.Context, namespec string, rss uint64) {
 	}
 	uptime := info.Now - info.Start
 
+	if ctx.Err() != nil {
+		// The grace period of a shutdown is over: no new restart begins.
+		m.log.Printf("Not restarting %s: memmon is stopping", namespec)
+		return
+	}
 	m.log.Printf("Restarting %s", namespec)
-	sctx, cancel := context.WithTimeout(ctx, restartTimeout)
+	// From the stop on, the restart is one step that ends with the start
+	// even when memmon is told to stop meanwhile (SIGTERM, stdin EOF):
+	// supervisord never restarts a program that was stopped on request.
+	// Only the calls' deadlines and supervisord's own shutdown end it early.
+	rctx := context.WithoutCancel(ctx)
+	sctx, cancel := context.WithTimeout(rctx, restartTimeout)
 	err = m.sv.StopProcess(sctx, namespec, true)
 	cancel()
+	if svstate.ShuttingDown(err) {
+		msg := fmt.Sprintf("Not restarting %s (RSS %d): supervisord is shutting down", namespec, rss)
+		m.log.Print(msg)
+		m.mail(fmt.Sprintf("process %s not restarted: supervisord is shutting down", namespec), msg, info)
+		return
+	}
 	if err != nil {
 		// Upstream's words minus ", exiting": this listener goes on. The
 		// mail subject keeps them, byte for byte, for existing mail filters.
 		msg := fmt.Sprintf("Failed to stop process %s (RSS %d): %s", namespec, rss, superlance.ErrorText(err))
+		var f *rpcclient.Fault
+		if !errors.As(err, &f) {
+			// The answer was lost: maybe because supervisord went away.
+			pctx, cancel := context.WithTimeout(rctx, infoTimeout)
+			down := svstate.Down(pctx, func(ctx context.Context) error {
+				_, err := m.sv.GetAllProcessInfo(ctx)
+				return err
+			})
+			cancel()
+			if down != "" {
+				msg += "; " + down + ": " + namespec + " may be left stopped"
+			}
+		}
 		m.log.Print(msg)
 		m.mail(fmt.Sprintf("failed to stop process %s, exiting", namespec), msg, info)
 		return
 	}
-	sctx, cancel = context.WithTimeout(ctx, restartTimeout)
+	sctx, cancel = context.WithTimeout(rctx, restartTimeout)
 	err = m.sv.StartProcess(sctx, namespec, true)
 	cancel()
+	if svstate.ShuttingDown(err) {
+		msg := fmt.Sprintf("Process %s was stopped (RSS %d) and is not started again: supervisord is shutting down", namespec, rss)
+		m.log.Print(msg)
+		m.mail(fmt.Sprintf("process %s stopped: supervisord is shutting down", namespec), msg, info)
+		return
+	}
 	if err != nil {
 		msg := fmt.Sprintf("Failed to start process %s after stopping it: %s", namespec, superlance.ErrorText(err))
 		m.log.Print(msg)

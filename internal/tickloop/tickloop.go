@@ -20,10 +20,18 @@ import (
 // the grace period. flush, when given, runs
 // between the two: whatever holds alerts back (context being fetched,
 // --flood summaries) hands them to the queue.
+//
+// A restart outlasts the grace period: when it ends, the job's context is
+// cancelled, which stops checks and keeps new restarts from beginning, but
+// a job must run a stop it has begun and the start after it under a context
+// that survives that cancellation (bounded by the calls' own deadlines),
+// and the drain waits for it. A program stopped and never started again
+// stays down for good, since supervisord does not restart a program that was
+// stopped on request. The alerts about it then get a grace period of their
+// own.
 func Serve(ctx context.Context, stdin io.Reader, stdout io.Writer, logger *log.Logger, alerts *alert.Queue, job func(context.Context), flush ...func(context.Context)) error {
-	// SIGTERM must not cut a restart in half (a process stopped and never
-	// started again): the job's context survives ctx, and the drain
-	// cancels it when the grace period ends.
+	// SIGTERM must not cut a restart in half: the job's context survives
+	// ctx, and the drain cancels it when the grace period ends.
 	worker := eventproto.NewWorker(context.WithoutCancel(ctx))
 	handler := func(_ context.Context, ev eventproto.Event) {
 		if !ev.IsTick() {
@@ -40,6 +48,15 @@ func Serve(ctx context.Context, stdin io.Reader, stdout io.Writer, logger *log.L
 		Log: logger,
 		Drain: func(ctx context.Context) error {
 			err := worker.Wait(ctx)
+			if err != nil {
+				logger.Print("grace period over: letting the work in hand finish (a restart that has begun is completed)")
+				worker.Wait(context.Background())
+				err = nil
+				// The restart's report is queued only now.
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(context.Background(), eventproto.DefaultGrace)
+				defer cancel()
+			}
 			for _, f := range flush {
 				f(ctx)
 			}
