@@ -67,25 +67,25 @@ func budgetAlert(cfg *config, held, waiting []string, free time.Time) alert.Aler
 	}
 }
 
-// deliverer logs every alert and mails it when -m is set. Mail goes
-// through the queue: the caller never waits on the network.
+// deliverer logs every alert and hands it to the alert queue: mail when
+// -m is set, webhooks, Alertmanager. The caller never waits on the
+// network.
 type deliverer struct {
 	cfg     *config
 	log     *log.Logger
-	enqueue func(*notify.Message) error // nil without -m
+	alerts  *alert.Queue
+	mailing bool // -m is set
 }
 
 func (d *deliverer) deliver(a alert.Alert) {
 	d.log.Printf("%s: %s", logName(a), a.Subject)
-	if d.enqueue == nil {
-		return
-	}
-	m := d.cfg.message(a.Subject, a.Text)
-	if err := d.enqueue(m); err != nil {
+	if err := d.alerts.Send(a); err != nil {
 		d.log.Printf("not mailing: %v", err)
 		return
 	}
-	d.log.Printf("Mailed:\n\n%s\n", superlance.Mailed(m))
+	if d.mailing {
+		d.log.Printf("Mailed:\n\n%s\n", superlance.Mailed(d.cfg.message(a.Subject, a.Text)))
+	}
 }
 
 // logName names the alert in the log as Alertmanager would:

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/superlance-go/superlance/internal/alertctx"
+	"github.com/superlance-go/superlance/internal/alertflags"
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/mailflags"
 	"github.com/superlance-go/superlance/internal/restart"
@@ -34,6 +35,8 @@ type grammar struct {
 	Mail mailflags.Options `embed:""`
 	// --details, --log-tail, --flood: every alerting tool's.
 	Alert alertctx.Flags `embed:""`
+	// --webhook, --alertmanager and their options: every alerting tool's.
+	Channels alertflags.Options `embed:""`
 }
 
 // config is the validated command line.
@@ -47,6 +50,7 @@ type config struct {
 	window   time.Duration
 	mail     mailflags.Mail // To is nil without -m
 	alert    alertctx.Flags
+	channels *alertflags.Channels
 }
 
 // parseArgs parses and validates the command line. done reports that run
@@ -107,6 +111,9 @@ func (g *grammar) config(given map[string]bool, env []string) (*config, error) {
 			return nil, fmt.Errorf("--budget %q: %w", g.Budget, err)
 		}
 		cfg.budget = g.Budget
+	}
+	if cfg.channels, err = g.Channels.Channels(); err != nil {
+		return nil, err
 	}
 	if cfg.mail, err = g.Mail.Mail(given, env); err != nil {
 		return nil, err

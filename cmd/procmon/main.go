@@ -44,10 +44,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	defer client.Close()
 
 	d := &deliverer{cfg: cfg, log: logger}
-	var queue *notify.Queue
+	var mail alert.Transport
 	if cfg.mail.To != nil {
-		queue = notify.NewQueue(cfg.mail.Transport, notify.QueueOptions{Log: logger})
-		d.enqueue = queue.Enqueue
+		mail = &alert.Mail{Queue: notify.NewQueue(cfg.mail.Transport, notify.QueueOptions{Log: logger}), To: cfg.mail.To, From: cfg.mail.From}
+		d.mailing = true
+	}
+	if d.alerts, err = cfg.channels.Queue(name, mail, logger); err != nil {
+		logger.Print(err)
+		return cli.ExitFailure
 	}
 	// A SIGTERM must not cut a start call in half: the jobs' context
 	// survives ctx, and the drain cancels it when the grace period ends.
@@ -60,15 +64,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// The check at start-up brings back what was left down before procmon
 	// (re)started; it runs on the worker while the first events arrive.
 	worker.TryGo(m.check)
-	err = eventproto.Serve(ctx, eventproto.NewListener(stdin, stdout), m.handle, eventproto.ServeOptions{
+	handle := func(ctx context.Context, ev eventproto.Event) {
+		if ev.IsTick() {
+			d.alerts.TickEvent(ev.Name()) // re-posts a crash loop, --heartbeat
+		}
+		m.handle(ctx, ev)
+	}
+	err = eventproto.Serve(ctx, eventproto.NewListener(stdin, stdout), handle, eventproto.ServeOptions{
 		Log: logger,
 		Drain: func(ctx context.Context) error {
 			m.close()
 			err := worker.Wait(ctx)
 			sender.Close(ctx)
-			if queue != nil {
-				queue.Close(ctx) // logs what it could not deliver
-			}
+			d.alerts.Close(ctx) // logs what it could not deliver
 			return err
 		},
 	})
