@@ -78,6 +78,10 @@ type Alert struct {
 	// the lifecycle of the other transports (httpok's first passing check
 	// after a failure is mailed by nobody today and must stay so).
 	NoMail bool
+	// MailOnly keeps the alert away from every transport but mail: a mail
+	// that sums up several alerts (missingmail's programs missing on the
+	// same tick) whose parts go to the other transports one by one.
+	MailOnly bool
 }
 
 // Details is the context block of an alert, in display order.

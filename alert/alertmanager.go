@@ -245,6 +245,9 @@ func annotations(a *Alert) map[string]string {
 
 // Post records a and wakes every instance's goroutine.
 func (am *Alertmanager) Post(a *Alert) error {
+	if a.MailOnly {
+		return nil
+	}
 	kind := a.Kind
 	if kind == Recovered {
 		kind = a.Ends

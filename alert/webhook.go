@@ -67,6 +67,9 @@ func NewWebhook(o WebhookOptions) (*Webhook, error) {
 
 // Post queues a's document.
 func (w *Webhook) Post(a *Alert) error {
+	if a.MailOnly {
+		return nil
+	}
 	body, err := w.Body(a)
 	if err != nil {
 		return err

@@ -285,3 +285,37 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+// TestMailOnlyAndNoMail: the two routing marks keep an alert away from
+// the transports they name, and only from those.
+func TestMailOnlyAndNoMail(t *testing.T) {
+	h, srv := newHook(t)
+	w, err := NewWebhook(WebhookOptions{URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mailed []string
+	mail := Func(func(a *Alert) error {
+		if !a.NoMail {
+			mailed = append(mailed, a.Program)
+		}
+		return nil
+	})
+	q := NewQueue(Options{Tool: "missingmail"}, mail, w)
+	q.Send(Alert{Kind: Missing, Holds: true, Program: "both", MailOnly: true, Text: "web and db"})
+	q.Send(Alert{Kind: Missing, Holds: true, Program: "web", NoMail: true, Text: "web"})
+	q.Send(Alert{Kind: Missing, Holds: true, Program: "db", NoMail: true, Text: "db"})
+	q.Close(context.Background())
+	if strings.Join(mailed, " ") != "both" {
+		t.Errorf("mailed %q, want only the summing alert", mailed)
+	}
+	var got []string
+	for _, b := range h.bodies {
+		var d Document
+		json.Unmarshal(b, &d)
+		got = append(got, d.Program)
+	}
+	if strings.Join(got, " ") != "web db" {
+		t.Errorf("webhook got %q, want web db", got)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/eventproto"
 	"github.com/superlance-go/superlance/internal/alertctx"
+	"github.com/superlance-go/superlance/internal/alertflags"
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/environ"
 	"github.com/superlance-go/superlance/internal/episode"
@@ -51,6 +52,8 @@ type grammar struct {
 	Mail mailflags.Delivery `embed:""`
 	// --details, --log-tail, --flood: every alerting tool's.
 	Alert alertctx.Flags `embed:""`
+	// --webhook, --alertmanager and their options: every alerting tool's.
+	Channels alertflags.Options `embed:""`
 }
 
 // config is the validated command line.
@@ -83,6 +86,10 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	cfg, err := g.config()
 	var mail mailflags.Mail
+	var channels *alertflags.Channels
+	if err == nil {
+		channels, err = g.Channels.Channels()
+	}
 	if err == nil {
 		mail, err = g.Mail.Mail(cli.Given(kctx), env, cfg.to)
 	}
@@ -114,15 +121,19 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	cfg.sel.selfName, _ = environ.Get(env, "SUPERVISOR_PROCESS_NAME")
 
 	m := &missingmail{
-		cfg:   cfg,
-		sv:    client,
-		log:   logger,
-		now:   now,
-		queue: notify.NewQueue(mail.Transport, notify.QueueOptions{Log: logger}),
+		cfg: cfg,
+		sv:  client,
+		log: logger,
+		now: now,
 		tracker: episode.New(episode.Config{
 			Timeout: cfg.timeout, IgnoreStopped: cfg.ignoreStopped, Now: now, Log: logger,
 		}),
 		warned: map[string]bool{},
+	}
+	m.out, err = channels.Queue(name, &alert.Mail{Queue: notify.NewQueue(mail.Transport, notify.QueueOptions{Log: logger}), To: cfg.to, From: cfg.from}, logger)
+	if err != nil {
+		logger.Print(err)
+		return cli.ExitFailure
 	}
 	m.alerts = g.Alert.Sender(env, m.deliver, alertctx.SenderOptions{Log: logger, Summary: func(last alert.Alert, line string) alert.Alert {
 		last.Subject, last.Text, last.Details = line, line, nil
@@ -136,6 +147,7 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		m.tracker.Restore(recs)
 		m.saver = newSaver(*cfg.store, m.tracker, logger)
+		m.stillMissing(recs)
 		open, reported := m.tracker.Open()
 		logger.Printf("state file %s: %d open episode(s), %d of them reported", cfg.store.Path, open, reported)
 	}
@@ -150,8 +162,8 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			err := m.worker.Wait(ctx)
 			m.saver.close()
 			m.alerts.Close(ctx)
-			if lost := m.queue.Close(ctx); len(lost) > 0 && err == nil {
-				err = fmt.Errorf("%d mails not delivered before exit", len(lost))
+			if lost := m.out.Close(ctx); lost != nil && err == nil {
+				err = lost
 			}
 			return err
 		},
@@ -273,7 +285,7 @@ type missingmail struct {
 	sv      supervisor
 	log     *log.Logger
 	now     func() time.Time
-	queue   *notify.Queue
+	out     *alert.Queue     // mail, webhooks, Alertmanager
 	alerts  *alertctx.Sender // --flood, --details, --log-tail; then deliver
 	tracker *episode.Tracker
 	worker  *eventproto.Worker
@@ -300,6 +312,7 @@ var eventStates = map[string]rpcclient.ProcessState{
 // worker.
 func (m *missingmail) handle(_ context.Context, ev eventproto.Event) {
 	if ev.IsTick() {
+		m.out.TickEvent(ev.Name()) // re-posts what is missing, --heartbeat
 		if !m.worker.TryGo(func(ctx context.Context) { m.check(ctx, false) }) {
 			m.log.Printf("previous check still running; skipping %s", ev.Name())
 		}
@@ -400,6 +413,8 @@ func (m *missingmail) send(notices []episode.Notice) {
 		case episode.Recovered:
 			if m.cfg.noRecovery {
 				m.log.Printf("%s is %s after %s down; not mailed (--no-recovery)", n.Program, n.State, episode.Round(n.Down()))
+				a.NoMail = true // still resolves the alert elsewhere
+				m.direct(a.Alert)
 				continue
 			}
 			m.log.Printf("%s is %s after %s down: reporting", n.Program, n.State, episode.Round(n.Down()))
@@ -413,6 +428,16 @@ func (m *missingmail) send(notices []episode.Notice) {
 		msg := mailOf(batch, m.cfg.to, m.cfg.from, m.cfg)
 		a := batch[0].Alert
 		a.Subject, a.Text = msg.Subject, msg.Body
+		if len(batch) > 1 {
+			// One mail for all of them; every other transport gets one
+			// alert per program, each firing and resolving on its own.
+			a.MailOnly = true
+			for _, n := range batch {
+				one := n.Alert
+				one.NoMail = true
+				m.direct(one)
+			}
+		}
 		if m.alerts == nil {
 			m.deliver(a)
 			continue
@@ -434,10 +459,29 @@ func (m *missingmail) send(notices []episode.Notice) {
 	}
 }
 
-// deliver queues the mail of a.
+// deliver hands a to the alert queue: mail, webhooks, Alertmanager.
 func (m *missingmail) deliver(a alert.Alert) {
-	msg := &notify.Message{To: m.cfg.to, From: m.cfg.from, Subject: a.Subject, Body: a.Text}
-	if err := m.queue.Enqueue(msg); err != nil {
+	if err := m.out.Send(a); err != nil {
 		m.log.Printf("not mailed: %v", err)
+	}
+}
+
+// direct hands an alert that is not mailed straight to the queue.
+func (m *missingmail) direct(a alert.Alert) {
+	if err := m.out.Send(a); err != nil {
+		m.log.Printf("not sent: %v", err)
+	}
+}
+
+// stillMissing raises again, for the transports that keep a condition
+// firing (Alertmanager), the episodes a previous listener reported and
+// that are still open; they were mailed then and are not mailed again.
+func (m *missingmail) stillMissing(recs []episode.Record) {
+	for _, r := range recs {
+		if r.Reported.IsZero() {
+			continue
+		}
+		m.direct(alert.Alert{Kind: alert.Missing, Holds: true, NoMail: true, Program: r.Name, Group: r.Group, Time: r.Reported,
+			Subject: r.Name + " is missing", Text: fmt.Sprintf("%s has not been RUNNING since %s (reported before missingmail restarted)", namespec(r.Group, r.Name), stamp(r.Since))})
 	}
 }
