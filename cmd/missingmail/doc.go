@@ -107,13 +107,16 @@
 // supervisord.conf:
 //
 //	[eventlistener:missingmail]
-//	command=/usr/local/bin/missingmail -a -m ops@example.com --state /var/lib/missingmail/state.json
+//	command=/usr/local/bin/missingmail -a -m ops@example.com --state /var/lib/superlance/missingmail.json
 //	events=PROCESS_STATE,TICK_60
+//	buffer_size=100
 //	environment=SUPERVISOR_USERNAME="...",SUPERVISOR_PASSWORD="..."
 //
 // TICK_60 bounds how late a report is (up to a minute after the timeout);
 // with TICK_5 it is at most five seconds. Subscribe to PROCESS_STATE too:
-// without it, transitions are seen only at the next tick.
+// without it, transitions are seen only at the next tick. It hears every
+// state change, so buffer_size=100 keeps supervisord from dropping the
+// burst at start-up (the check would catch up, but later).
 //
 // Log lines (stderr, prefixed "missingmail: "): what is watched; each
 // episode that starts ("web is EXITED: not RUNNING since ...; reported if
@@ -134,5 +137,6 @@
 // reported episode ends (off with --no-recovery); several programs due on
 // the same tick share one mail; STOPPED counts as missing unless
 // --ignore-stopped; the timeout is measured in ticks, so a report comes up
-// to one tick period after it expires.
+// to one tick period after it expires; --state carries episodes across
+// restarts, where Buildbot keeps its timers in memory.
 package main
