@@ -65,6 +65,18 @@ Options:
 	                          about several) in any window of DURATION (3/10m);
 	                          the rest, eager mode's "not in RUNNING state" mail
 	                          on every tick among them, are summed up in one mail
+	--webhook URL, --webhook-format json|slack,
+	--webhook-header 'NAME: VALUE', --webhook-header-file FILE,
+	--alertmanager URL, --instance NAME, --label NAME=VALUE,
+	--resolve-after DURATION (5m), --heartbeat
+	                          send each alert also to webhooks (JSON,
+	                          docs/alert.schema.json, or slack) and to
+	                          every Prometheus Alertmanager given, as
+	                          HealthCheckFailed, firing until a check
+	                          passes; --heartbeat keeps
+	                          SupervisorHeartbeat firing while TICK events
+	                          arrive (the options every alerting tool
+	                          shares; README: Webhooks and Alertmanager)
 	-h, --help                show the usage
 
 The report lines are upstream's, in upstream's order, and each is also logged

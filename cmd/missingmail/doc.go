@@ -84,6 +84,19 @@
 //	--flood N/DURATION          at most N alerts per program in any window of
 //	                            DURATION (3/10m); the rest are counted and summed
 //	                            up in one alert once the window has passed
+//	--webhook URL, --webhook-format json|slack,
+//	--webhook-header 'NAME: VALUE', --webhook-header-file FILE,
+//	--alertmanager URL, --instance NAME, --label NAME=VALUE,
+//	--resolve-after DURATION (5m), --heartbeat
+//	                            send each alert also to webhooks (JSON,
+//	                            docs/alert.schema.json, or slack) and to
+//	                            every Prometheus Alertmanager given, as
+//	                            ProcessMissing per program, firing until
+//	                            it is back; --heartbeat keeps
+//	                            SupervisorHeartbeat firing while TICK
+//	                            events arrive (the options every alerting
+//	                            tool shares; README: Webhooks and
+//	                            Alertmanager)
 //	-h, --help                  help on stdout
 //
 // One of -p, -g and -a is required; a -p or -g that matches no process is

@@ -96,6 +96,17 @@ The flags are:
 		At most N mails per program in any window of DURATION (3/10m);
 		the rest are counted and summed up in one mail once the window
 		has passed.
+	--webhook URL, --webhook-format json|slack,
+	--webhook-header 'NAME: VALUE', --webhook-header-file FILE,
+	--alertmanager URL, --instance NAME, --label NAME=VALUE,
+	--resolve-after DURATION (5m), --heartbeat
+		Send each alert also to webhooks (JSON,
+		docs/alert.schema.json, or slack) and to every Prometheus
+		Alertmanager given, as ProcessCrashLoop, firing until the
+		program recovers, and RestartBudgetSpent; --heartbeat keeps
+		SupervisorHeartbeat firing while TICK events arrive (the
+		options every alerting tool shares; README: Webhooks and
+		Alertmanager).
 	-h, --help
 		Show the help on stdout and exit 0.
 
