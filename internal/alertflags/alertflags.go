@@ -30,7 +30,7 @@ type Options struct {
 	Alertmanager      []string      `name:"alertmanager" sep:"none" placeholder:"URL" help:"Post every alert to this Prometheus Alertmanager, e.g. http://am:9093 (repeatable: name every instance of a cluster)."`
 	Instance          string        `name:"instance" placeholder:"NAME" help:"The instance label of Alertmanager alerts (default: this host's name)."`
 	Label             []string      `name:"label" sep:"none" placeholder:"NAME=VALUE" help:"Add this label to every Alertmanager alert (repeatable)."`
-	ResolveAfter      time.Duration `name:"resolve-after" default:"5m" placeholder:"DURATION" help:"How long the Alertmanager alert of a one-off event (a crash, a restart) fires."`
+	ResolveAfter      time.Duration `name:"resolve-after" default:"5m" placeholder:"DURATION" help:"How long the Alertmanager alert of a one-off event (a crash, a restart) fires (default ${default})."`
 	Heartbeat         bool          `name:"heartbeat" help:"Keep an always-firing SupervisorHeartbeat alert for this host in Alertmanager, refreshed on every TICK event (subscribe the listener to one); it resolves a few ticks after the listener or supervisord stops."`
 }
 
