@@ -3,6 +3,7 @@ package notify
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -18,13 +19,19 @@ const DefaultTimeout = 30 * time.Second
 // error (and so in a log line).
 const maxStderr = 2048
 
+// DefaultSendmailCommand is what a Sendmail with an empty Command runs.
+const DefaultSendmailCommand = "/usr/sbin/sendmail -t -i"
+
 // Sendmail runs Command through /bin/sh -c with the message on stdin, as
-// superlance does (-s "/usr/sbin/sendmail -t -i"). The message is written
+// superlance does (-s "/usr/sbin/sendmail -t -i"); the zero value runs
+// DefaultSendmailCommand. The message is written
 // with LF line endings, as local sendmail programs expect. The program's
 // stdout is discarded (a listener's stdout carries the event protocol); a
 // non-zero exit status is an error that includes the start of its stderr.
+// Exit status 0 means delivered, even when a child the command left in the
+// background still holds its stderr open.
 type Sendmail struct {
-	Command string
+	Command string // a shell command line; empty means DefaultSendmailCommand
 	// Timeout bounds one run when ctx has no earlier deadline; zero means 30 s.
 	// When it expires the program's whole process group is killed.
 	Timeout time.Duration
@@ -40,7 +47,7 @@ func (s *Sendmail) Send(ctx context.Context, m *Message) error {
 
 	ctx, cancel := context.WithTimeout(ctx, orDefault(s.Timeout))
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", s.Command)
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", s.command())
 	cmd.Stdin = bytes.NewReader(raw)
 	// Stdout stays nil, which is /dev/null: never the listener's stdout.
 	var stderr limitedBuffer
@@ -49,10 +56,18 @@ func (s *Sendmail) Send(ctx context.Context, m *Message) error {
 	// started (a sendmail stuck on a lock, a pipeline's other commands).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	// A grandchild that left the group could keep stderr open forever.
+	// A child left in the background (possibly in a session of its own,
+	// out of reach of the group kill) may hold stderr open for as long as
+	// it runs: stop reading a second after the command itself ended.
 	cmd.WaitDelay = time.Second
 
 	err = cmd.Run()
+	if errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState != nil && cmd.ProcessState.Success() {
+		// The command exited 0: the message was handed over. Only a
+		// leftover child's output was cut short; sending again would
+		// deliver a duplicate.
+		err = nil
+	}
 	if ctxErr := ctx.Err(); ctxErr != nil && err != nil {
 		err = ctxErr
 	}
@@ -66,7 +81,14 @@ func (s *Sendmail) Send(ctx context.Context, m *Message) error {
 }
 
 // String names the transport for log lines.
-func (s *Sendmail) String() string { return fmt.Sprintf("sendmail %q", s.Command) }
+func (s *Sendmail) String() string { return fmt.Sprintf("sendmail %q", s.command()) }
+
+func (s *Sendmail) command() string {
+	if strings.TrimSpace(s.Command) == "" {
+		return DefaultSendmailCommand
+	}
+	return s.Command
+}
 
 func orDefault(d time.Duration) time.Duration {
 	if d <= 0 {

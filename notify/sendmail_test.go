@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log"
 	"net/mail"
 	"os"
 	"os/exec"
@@ -267,5 +268,56 @@ func TestSendmailString(t *testing.T) {
 	got := (&notify.Sendmail{Command: "/usr/sbin/sendmail -t -i"}).String()
 	if want := `sendmail "/usr/sbin/sendmail -t -i"`; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
+	}
+}
+
+// orphanCommand exits 0 at once but leaves a child in a session of its own
+// holding the command's stdout and stderr.
+const orphanCommand = "cat > out/m-$(date +%s%N).eml; setsid sleep 100 &"
+
+// TestSendmailExitZeroWithOrphanIsDelivered: exit status 0 means delivered,
+// even when a child left behind keeps stderr open; the message must be
+// counted as sent once, never retried into a duplicate.
+func TestSendmailExitZeroWithOrphanIsDelivered(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.Mkdir("out", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&notify.Sendmail{Command: orphanCommand}).Send(context.Background(), testMessage()); err != nil {
+		t.Fatalf("Send() = %v, want nil: the command exited 0", err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "out", "m-*.eml"))
+	if len(files) != 1 {
+		t.Fatalf("got %d messages, want 1: %q", len(files), files)
+	}
+
+	// Through a queue too: one delivery, logged as mailed, no retry.
+	var logBuf svtest.LockedBuffer
+	q := notify.NewQueue(&notify.Sendmail{Command: orphanCommand}, notify.QueueOptions{Log: log.New(&logBuf, "", 0), Backoff: time.Millisecond})
+	if err := q.Enqueue(testMessage()); err != nil {
+		t.Fatal(err)
+	}
+	if lost := q.Close(context.Background()); len(lost) != 0 {
+		t.Fatalf("Close: %d undelivered; log %q", len(lost), logBuf.String())
+	}
+	files, _ = filepath.Glob(filepath.Join(dir, "out", "m-*.eml"))
+	if len(files) != 2 || strings.Contains(logBuf.String(), "failed") || !strings.Contains(logBuf.String(), "mailed") {
+		t.Errorf("got %d messages (want 2) and log %q, want one delivery logged as mailed", len(files), logBuf.String())
+	}
+}
+
+// TestSendmailZeroValue: the zero value runs the default command, never an
+// empty shell line that would report success without sending anything.
+func TestSendmailZeroValue(t *testing.T) {
+	var s notify.Sendmail
+	if got, want := s.String(), `sendmail "/usr/sbin/sendmail -t -i"`; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	if _, err := os.Stat("/usr/sbin/sendmail"); err == nil {
+		return // installed here: running it would really send
+	}
+	if err := s.Send(context.Background(), testMessage()); err == nil || !strings.Contains(err.Error(), "/usr/sbin/sendmail") {
+		t.Errorf("Send() = %v, want the default command's failure", err)
 	}
 }

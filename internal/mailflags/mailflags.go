@@ -22,7 +22,7 @@ import (
 )
 
 // DefaultSendmail is superlance's mail command.
-const DefaultSendmail = "/usr/sbin/sendmail -t -i"
+const DefaultSendmail = notify.DefaultSendmailCommand
 
 // SMTP holds the long options that no tool has a short form for. It is
 // embedded in Options and BatchOptions.
