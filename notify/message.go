@@ -1,14 +1,11 @@
 package notify
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/mail"
 	"net/textproto"
 	"strings"
-
-	"github.com/jordan-wright/email"
 )
 
 // Message is one mail. Empty Subject means no Subject header at all
@@ -22,10 +19,20 @@ type Message struct {
 	From    string
 	Subject string
 	Body    string
-	// Header holds extra header fields. Their order in the rendered
-	// message is not kept. To, Cc, Bcc, From, Subject, MIME-Version and
-	// the Content-* fields are reserved: they come from the other fields.
+	// Header holds extra header fields, rendered in this order after the
+	// standard ones. To, Cc, Bcc, From, Subject, Date, Message-Id,
+	// MIME-Version and the Content-* fields are reserved: they come from
+	// the other fields or from rendering.
 	Header []Field
+	// Attachment, when set, goes along as a text file after the body
+	// (multipart/mixed); the body stays the first part.
+	Attachment *Attachment
+}
+
+// Attachment is a text file sent with a message (a program's log tail).
+type Attachment struct {
+	Name string // file name shown to the reader; must not be empty
+	Text string
 }
 
 // Field is one extra header field.
@@ -37,6 +44,7 @@ type Field struct{ Name, Value string }
 var reserved = map[string]bool{
 	"To": true, "Cc": true, "Bcc": true, "From": true, "Subject": true,
 	"Mime-Version": true, "Content-Type": true, "Content-Transfer-Encoding": true,
+	"Content-Disposition": true, "Date": true, "Message-Id": true,
 }
 
 // Validate rejects CR or LF in any header value, header names that are not
@@ -79,6 +87,14 @@ func (m *Message) addresses() (to []*mail.Address, from *mail.Address, err error
 			return nil, nil, err
 		}
 	}
+	if a := m.Attachment; a != nil {
+		if strings.TrimSpace(a.Name) == "" {
+			return nil, nil, errors.New("attachment has no name")
+		}
+		if err := checkLine("attachment name", a.Name); err != nil {
+			return nil, nil, err
+		}
+	}
 	return to, from, nil
 }
 
@@ -114,148 +130,4 @@ func validFieldName(s string) bool {
 		}
 	}
 	return true
-}
-
-// Bytes validates m and renders it as an RFC 5322 message with CRLF line
-// endings (rendered with jordan-wright/email). It adds Date, Message-Id,
-// MIME-Version and a quoted-printable text/plain UTF-8 body.
-func (m *Message) Bytes() ([]byte, error) {
-	to, from, err := m.addresses()
-	if err != nil {
-		return nil, err
-	}
-	e := email.NewEmail()
-	for _, a := range to {
-		e.To = append(e.To, headerAddress(a))
-	}
-	if from != nil {
-		e.From = headerAddress(from)
-	}
-	e.Subject = headerText(m.Subject) // the library writes no Subject header when empty
-	for _, f := range m.Header {
-		e.Headers.Add(f.Name, headerText(f.Value))
-	}
-	e.Text = []byte(m.Body)
-	raw, err := e.Bytes()
-	if err != nil {
-		return nil, fmt.Errorf("rendering message: %w", err)
-	}
-	// The library writes a bare address as "<a@x>"; superlance's mails say
-	// "To: a@x", and mail filters written against them may match on it.
-	raw = replaceField(raw, "To", plainAddressList(to))
-	if from == nil {
-		// The library always writes From, empty when unset; an empty From
-		// header is invalid, and sendmail -t supplies the real sender.
-		raw = dropEmptyField(raw, "From")
-	} else {
-		raw = replaceField(raw, "From", plainAddressList([]*mail.Address{from}))
-	}
-	return raw, nil
-}
-
-// plainAddressList renders addresses as superlance does: a bare address
-// without angle brackets when it has no display name and needs no quoting.
-func plainAddressList(as []*mail.Address) string {
-	parts := make([]string, len(as))
-	for i, a := range as {
-		parts[i] = a.String()
-		if a.Name == "" && parts[i] == "<"+a.Address+">" {
-			parts[i] = a.Address
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
-// replaceField sets the value of the first "Name: " line in the header
-// section of raw. value must already be valid header text (no CR or LF).
-func replaceField(raw []byte, name, value string) []byte {
-	end := bytes.Index(raw, []byte("\r\n\r\n"))
-	if end < 0 {
-		return raw
-	}
-	prefix := []byte(name + ": ")
-	for start := 0; start < end; {
-		next := bytes.Index(raw[start:], []byte("\r\n")) + start
-		if bytes.HasPrefix(raw[start:next], prefix) {
-			out := append([]byte{}, raw[:start]...)
-			out = append(out, prefix...)
-			out = append(out, value...)
-			return append(out, raw[next:]...)
-		}
-		start = next + 2
-	}
-	return raw
-}
-
-// headerAddress renders a for the library, which splits address headers on
-// every comma before formatting each part. A display name with a comma is
-// therefore given as RFC 2047 encoded words (the comma encoded), which the
-// library decodes and writes back as a quoted name.
-func headerAddress(a *mail.Address) string {
-	if !strings.Contains(a.Name, ",") {
-		return a.String()
-	}
-	return encodeWords(a.Name) + " <" + a.Address + ">"
-}
-
-// headerText returns s ready for the library's header encoding, which
-// leaves printable ASCII alone: text that already looks like an encoded
-// word ("=?") would be decoded by the receiver, so it is encoded here.
-func headerText(s string) string {
-	if !strings.Contains(s, "=?") {
-		return s
-	}
-	return encodeWords(s)
-}
-
-// encodeWords encodes all of s as RFC 2047 Q encoded words of at most 75
-// characters, splitting only between characters. Only letters and digits
-// stay as they are, which is safe in any header context.
-func encodeWords(s string) string {
-	const prefix, suffix, limit = "=?utf-8?q?", "?=", 75
-	var b, word strings.Builder
-	flush := func() {
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(prefix + word.String() + suffix)
-		word.Reset()
-	}
-	for _, r := range s {
-		var enc strings.Builder
-		for _, c := range []byte(string(r)) {
-			switch {
-			case c == ' ':
-				enc.WriteByte('_')
-			case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-				enc.WriteByte(c)
-			default:
-				fmt.Fprintf(&enc, "=%02X", c)
-			}
-		}
-		if len(prefix)+word.Len()+enc.Len()+len(suffix) > limit {
-			flush()
-		}
-		word.WriteString(enc.String())
-	}
-	flush()
-	return b.String()
-}
-
-// dropEmptyField removes a "Name: " line with an empty value from the
-// header section of raw.
-func dropEmptyField(raw []byte, name string) []byte {
-	end := bytes.Index(raw, []byte("\r\n\r\n"))
-	if end < 0 {
-		return raw
-	}
-	lines := bytes.SplitAfter(raw[:end+2], []byte("\r\n"))
-	empty := []byte(name + ": \r\n")
-	var out []byte
-	for _, l := range lines {
-		if !bytes.Equal(l, empty) {
-			out = append(out, l...)
-		}
-	}
-	return append(out, raw[end+2:]...)
 }

@@ -70,10 +70,12 @@ func parse(t *testing.T, raw []byte) (*mail.Message, string) {
 		t.Fatalf("parsing rendered message: %v\n%s", err, raw)
 	}
 	var body io.Reader = msg.Body
-	if cte := msg.Header.Get("Content-Transfer-Encoding"); cte == "quoted-printable" {
+	switch cte := msg.Header.Get("Content-Transfer-Encoding"); cte {
+	case "quoted-printable":
 		body = quotedprintable.NewReader(body)
-	} else {
-		t.Fatalf("Content-Transfer-Encoding = %q, want quoted-printable", cte)
+	case "7bit":
+	default:
+		t.Fatalf("Content-Transfer-Encoding = %q, want 7bit or quoted-printable", cte)
 	}
 	text, err := io.ReadAll(body)
 	if err != nil {
