@@ -48,6 +48,6 @@ func ExampleNewQueue() {
 	undelivered := q.Close(ctx)
 	fmt.Println(len(undelivered), "undelivered")
 	// Output:
-	// crashmail: mailed "crashmail alert for web" to ops@example.com via sendmail "cat >/dev/null"
+	// crashmail: delivered mail "crashmail alert for web" to ops@example.com via sendmail "cat >/dev/null"
 	// 0 undelivered
 }

@@ -131,3 +131,15 @@ func validFieldName(s string) bool {
 	}
 	return true
 }
+
+// clone returns a copy of m that shares nothing mutable with it.
+func (m *Message) clone() *Message {
+	c := *m
+	c.To = append([]string(nil), m.To...)
+	c.Header = append([]Field(nil), m.Header...)
+	if m.Attachment != nil {
+		a := *m.Attachment
+		c.Attachment = &a
+	}
+	return &c
+}

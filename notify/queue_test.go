@@ -71,7 +71,7 @@ func subjects(mails []svtest.Mail) string {
 	return strings.Join(s, " ")
 }
 
-func closeQueue(t *testing.T, q *notify.Queue) []*notify.Message {
+func closeQueue(t *testing.T, q *notify.Queue) []notify.Delivery {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -120,7 +120,7 @@ func TestQueueEnqueueDoesNotWait(t *testing.T) {
 	if left := closeQueue(t, q); len(left) != 0 {
 		t.Errorf("Close() returned %d undelivered messages, want 0", len(left))
 	}
-	want := fmt.Sprintf(`mailed "m2" to ops@example.com via smtp %s`, srv.Addr)
+	want := fmt.Sprintf(`delivered mail "m2" to ops@example.com via smtp %s`, srv.Addr)
 	if len(lg.matching(want)) != 1 {
 		t.Errorf("log lacks %q:\n%s", want, &lg)
 	}
@@ -135,13 +135,13 @@ func TestQueueRetriesUntilServerIsBack(t *testing.T) {
 	if err := q.Enqueue(msg("retry me")); err != nil {
 		t.Fatal(err)
 	}
-	lg.wait(t, `mail "retry me" failed (attempt 2 of 50), retrying in 40ms: smtp `+srv.Addr+`: greeting: 421 `)
+	lg.wait(t, `mail "retry me" to ops@example.com via smtp `+srv.Addr+` failed (attempt 2 of 50), retrying in 40ms: smtp `+srv.Addr+`: greeting: 421 `)
 	srv.SetDown(false)
 	if got := subjects(srv.WaitMails(t, 1, 10*time.Second)); got != "retry me" {
 		t.Errorf("delivered %q, want \"retry me\"", got)
 	}
 	closeQueue(t, q)
-	if got := lg.matching(`mailed "retry me"`); len(got) != 1 {
+	if got := lg.matching(`delivered mail "retry me"`); len(got) != 1 {
 		t.Errorf("got %d mailed lines, want 1; log:\n%s", len(got), &lg)
 	}
 	if got := lg.matching("retrying in 20ms"); len(got) != 1 {
@@ -159,13 +159,13 @@ func TestQueueGivesUp(t *testing.T) {
 	if err := q.Enqueue(m); err != nil {
 		t.Fatal(err)
 	}
-	lg.wait(t, `gave up on mail "doomed" to ops@example.com, b@example.com after 3 attempts: smtp `+srv.Addr+`: greeting: 554 `)
+	lg.wait(t, `gave up on mail "doomed" to ops@example.com, b@example.com via smtp `+srv.Addr+` after 3 attempts: smtp `+srv.Addr+`: greeting: 554 `)
 	if left := closeQueue(t, q); len(left) != 0 {
 		t.Errorf("Close() returned %d messages, want 0 (given up already)", len(left))
 	}
 	want := []string{
-		`mail "doomed" failed (attempt 1 of 3), retrying in 1ms: `,
-		`mail "doomed" failed (attempt 2 of 3), retrying in 2ms: `,
+		`mail "doomed" to ops@example.com, b@example.com via smtp ` + srv.Addr + ` failed (attempt 1 of 3), retrying in 1ms: `,
+		`mail "doomed" to ops@example.com, b@example.com via smtp ` + srv.Addr + ` failed (attempt 2 of 3), retrying in 2ms: `,
 		`gave up on mail "doomed" `,
 	}
 	got := lg.matching("doomed")
@@ -211,8 +211,12 @@ func TestQueueFullDropsOldest(t *testing.T) {
 			t.Fatalf("Enqueue(%s) = %v, want nil", s, err)
 		}
 	}
-	if got, want := lg.matching("mail queue full"), `mail queue full: dropped message "m2" to ops@example.com`; len(got) != 1 || got[0] != want {
+	want := `queue full (2 waiting): dropped the oldest, mail "m2" to ops@example.com via sendmail "` + command + `" (1 dropped so far); in full, to send by hand:`
+	if got := lg.matching("queue full"); len(got) != 1 || !strings.HasPrefix(got[0], want+"\nTo: ops@example.com\n") {
 		t.Errorf("log = %q, want one line %q", got, want)
+	}
+	if got := lg.matching("Subject: m2"); len(got) != 1 {
+		t.Errorf("log lacks the dropped mail in full:\n%s", &lg)
 	}
 	release()
 	if left := closeQueue(t, q); len(left) != 0 {
@@ -295,14 +299,14 @@ func TestQueueCloseReturnsUndelivered(t *testing.T) {
 				t.Errorf("Close() took %v, want about 300ms", took)
 			}
 			var got []string
-			for _, m := range left {
-				got = append(got, m.Subject)
+			for _, d := range left {
+				got = append(got, d.(*notify.Mail).Message.Subject)
 			}
 			if strings.Join(got, "|") != strings.Join(tt.enqueued, "|") {
 				t.Errorf("Close() returned %q, want %q", got, tt.enqueued)
 			}
-			lines := lg.matching("not delivered before shutdown")
-			if len(lines) != 2 || !strings.Contains(lines[0], tt.wantWhy) || !strings.HasSuffix(lines[1], `"pending" to ops@example.com not delivered before shutdown: never attempted`) {
+			lines := lg.matching("not delivered before exit")
+			if len(lines) != 2 || !strings.Contains(lines[0], tt.wantWhy) || !strings.HasSuffix(lines[1], "not delivered before exit (never attempted); in full, to send by hand:\nTo: ops@example.com\nFrom: sv@example.com\nSubject: pending\n\nbody of pending") {
 				t.Errorf("log lines = %q, want two, the first with %q", lines, tt.wantWhy)
 			}
 			if n := len(srv.Mails()); n != 0 {
@@ -363,7 +367,7 @@ func TestQueuePartialRefusalIsNotRetried(t *testing.T) {
 	if n := len(srv.Mails()); n != 1 {
 		t.Errorf("server got %d mails, want 1", n)
 	}
-	if got := lg.matching(`mailed "partial" to ops@example.com, gone@example.com via smtp ` + srv.Addr + "; refused: gone@example.com"); len(got) != 1 {
+	if got := lg.matching(`delivered mail "partial" to ops@example.com, gone@example.com via smtp ` + srv.Addr + "; refused: gone@example.com"); len(got) != 1 {
 		t.Errorf("log lacks the delivery with the refusal:\n%s", &lg)
 	}
 	if got := lg.matching("retrying"); len(got) != 0 {

@@ -41,7 +41,7 @@ type Sendmail struct {
 func (s *Sendmail) Send(ctx context.Context, m *Message) error {
 	raw, err := m.Bytes()
 	if err != nil {
-		return fmt.Errorf("%s: %w", s, err)
+		return Permanent(fmt.Errorf("%s: %w", s, err))
 	}
 	raw = bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n"))
 

@@ -302,8 +302,8 @@ func TestSendmailExitZeroWithOrphanIsDelivered(t *testing.T) {
 		t.Fatalf("Close: %d undelivered; log %q", len(lost), logBuf.String())
 	}
 	files, _ = filepath.Glob(filepath.Join(dir, "out", "m-*.eml"))
-	if len(files) != 2 || strings.Contains(logBuf.String(), "failed") || !strings.Contains(logBuf.String(), "mailed") {
-		t.Errorf("got %d messages (want 2) and log %q, want one delivery logged as mailed", len(files), logBuf.String())
+	if len(files) != 2 || strings.Contains(logBuf.String(), "failed") || !strings.Contains(logBuf.String(), "delivered mail") {
+		t.Errorf("got %d messages (want 2) and log %q, want one delivery logged as delivered", len(files), logBuf.String())
 	}
 }
 

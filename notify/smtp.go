@@ -117,19 +117,20 @@ func (s *SMTP) Send(ctx context.Context, m *Message) error {
 }
 
 func (s *SMTP) send(ctx context.Context, m *Message) error {
+	// Nothing about the message or the settings changes between attempts.
 	to, from, err := m.addresses()
 	if err != nil {
-		return err
+		return Permanent(err)
 	}
 	if from == nil {
-		return errors.New("message has no From address")
+		return Permanent(errors.New("message has no From address"))
 	}
 	if err := s.Check(); err != nil {
-		return err
+		return Permanent(err)
 	}
 	raw, err := m.Bytes()
 	if err != nil {
-		return err
+		return Permanent(err)
 	}
 	host, _, err := net.SplitHostPort(s.Addr)
 	if err != nil {
@@ -177,7 +178,7 @@ func (s *SMTP) send(ctx context.Context, m *Message) error {
 		}
 	}
 	if err := c.Mail(from.Address); err != nil {
-		return fmt.Errorf("mail from <%s>: %w", from.Address, err)
+		return permanentIf5xx(fmt.Errorf("mail from <%s>: %w", from.Address, err))
 	}
 	var refused *RefusedError
 	for _, a := range to {
@@ -194,7 +195,7 @@ func (s *SMTP) send(ctx context.Context, m *Message) error {
 		}
 	}
 	if refused != nil && len(refused.Refused) == len(to) {
-		return refused.Err
+		return permanentIf5xx(refused.Err)
 	}
 	w, err := c.Data()
 	if err != nil {
@@ -204,7 +205,7 @@ func (s *SMTP) send(ctx context.Context, m *Message) error {
 		return fmt.Errorf("data: %w", err)
 	}
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("data: %w", err)
+		return permanentIf5xx(fmt.Errorf("data: %w", err))
 	}
 	// The server has accepted the message; a failed QUIT must not make the
 	// caller send it again.
@@ -243,4 +244,16 @@ func (s *SMTP) helloName() string {
 		return h
 	}
 	return "localhost"
+}
+
+// permanentIf5xx marks err permanent when it is the server's 5xx answer
+// about this message (sender, recipients, content): sending the same
+// message again gets the same answer. A 4xx answer, or a 5xx to the
+// greeting or AUTH, may change and stays retryable.
+func permanentIf5xx(err error) error {
+	var perr *textproto.Error
+	if errors.As(err, &perr) && perr.Code >= 500 {
+		return Permanent(err)
+	}
+	return err
 }
