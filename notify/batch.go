@@ -11,35 +11,52 @@ import (
 	"time"
 )
 
-// DefaultMaxLines is the number of alert lines a Batch keeps when
+// DefaultMaxLines is the number of lines a Batch keeps when
 // BatchOptions.MaxLines is zero.
 const DefaultMaxLines = 10000
-
-// previewLen is how much of a body the "Sending notification email" log
-// block shows, as superlance does.
-const previewLen = 76
 
 // BatchOptions configures a Batch.
 type BatchOptions struct {
 	// Interval: a flush happens when the summed tick periods reach it; 0
 	// flushes at every tick.
 	Interval time.Duration
-	// MaxLines bounds the kept lines; 0 means 10000. When over, the oldest
-	// lines are dropped and the drop is counted in the log and the next mail.
+	// MaxLines bounds the kept lines; 0 means 10000. Beyond it the oldest
+	// lines are dropped; the count and the reason are logged once per
+	// flush and told in the next mail.
 	MaxLines  int
 	Transport Transport
 	// Template gives To, From, Subject and extra headers; Body is the batch.
 	Template Message
-	Log      *log.Logger
+	// OnFlush, when set, is told the outcome of every send (for the
+	// caller's own log lines); without it the Batch logs the outcome.
+	OnFlush func(Flush)
+	// Spool, when set, keeps what could not be sent by Close for a queue
+	// of the next run to send (see Queue).
+	Spool *Spool
+	Log   *log.Logger
 	// Appendix, when set, is called each time a mail is made of the
 	// lines; what it returns (e.g. log tails) follows them after a blank
 	// line. It must not block on the network.
 	Appendix func() string
 }
 
-// Batch collects alert lines and sends them as one message per interval
-// (superlance's ProcessStateEmailMonitor). A batch that fails to send is kept
-// and merged with the next one.
+// Flush is the outcome of one send of a batch.
+type Flush struct {
+	Message *Message // the mail sent or tried
+	Lines   int      // alert lines in it
+	// Err is nil when the mail was delivered; a *RefusedError when it was
+	// delivered to some recipients only (the lines are not kept).
+	Err error
+	// Kept counts the lines waiting for the next flush after a failure.
+	Kept int
+	// Final is set for the send at Close: lines not sent then are not
+	// kept for a next flush (see BatchOptions.Spool).
+	Final bool
+}
+
+// Batch collects lines and sends them as one message per interval
+// (superlance's ProcessStateEmailMonitor). A batch that fails to send is
+// kept and merged with the next one.
 type Batch struct {
 	o   BatchOptions
 	log *log.Logger
@@ -51,7 +68,9 @@ type Batch struct {
 
 	mu       sync.Mutex
 	lines    []string
-	dropped  int           // lines dropped for the bound, not yet reported in a sent mail
+	dropped  int           // lines dropped for the bound, not yet told in a sent mail
+	unlogged int           // lines dropped since the last log line about it
+	lastErr  error         // the last failed send, nil after a delivery
 	elapsed  time.Duration // tick periods summed since the last flush
 	inflight chan struct{}
 	closed   bool
@@ -86,7 +105,8 @@ func (b *Batch) Pending() int {
 	return len(b.lines)
 }
 
-// bound drops the oldest lines beyond MaxLines; b.mu must be held.
+// bound drops the oldest lines beyond MaxLines; b.mu must be held. The
+// drop is logged at the next flush, once (logDropped), not per line.
 func (b *Batch) bound() {
 	over := len(b.lines) - b.o.MaxLines
 	if over <= 0 {
@@ -96,7 +116,29 @@ func (b *Batch) bound() {
 	// the dropped prefix be collected) when the slice grows again.
 	b.lines = b.lines[over:]
 	b.dropped += over
-	b.log.Printf("dropped the %d oldest alerts: more than %d are waiting because mail could not be sent (%d dropped so far)", over, b.o.MaxLines, b.dropped)
+	b.unlogged += over
+}
+
+// dropReason says why more than MaxLines lines were waiting; b.mu must
+// be held.
+func (b *Batch) dropReason() string {
+	switch {
+	case b.lastErr != nil:
+		return fmt.Sprintf("mail could not be sent: %v", b.lastErr)
+	case b.inflight != nil:
+		return "the previous mail is still being sent"
+	}
+	return "they arrived within one interval"
+}
+
+// logDropped writes the one line about lines dropped since the last such
+// line; b.mu must be held.
+func (b *Batch) logDropped() {
+	if b.unlogged == 0 {
+		return
+	}
+	b.log.Printf("dropped the %d oldest alerts: more than %d were waiting because %s (%d dropped since the last mail)", b.unlogged, b.o.MaxLines, b.dropReason(), b.dropped)
+	b.unlogged = 0
 }
 
 // Tick adds one tick period to the time elapsed; when that reaches the
@@ -112,6 +154,7 @@ func (b *Batch) Tick(period time.Duration) {
 		return
 	}
 	b.elapsed = 0
+	b.logDropped()
 	if len(b.lines) == 0 && b.dropped == 0 {
 		return
 	}
@@ -125,7 +168,7 @@ func (b *Batch) Tick(period time.Duration) {
 	b.inflight = done
 	go func() {
 		defer close(done)
-		b.send(b.ctx, lines, dropped, "kept for the next flush")
+		b.send(b.ctx, lines, dropped, false)
 		b.mu.Lock()
 		b.inflight = nil
 		b.mu.Unlock()
@@ -139,79 +182,70 @@ func (b *Batch) take() (lines []string, dropped int) {
 	return lines, dropped
 }
 
-// send delivers one mail and, on failure, puts the lines back in front of
-// whatever arrived meanwhile, so that order is kept and nothing is lost
-// beyond the bound.
-func (b *Batch) send(ctx context.Context, lines []string, dropped int, fate string) error {
-	m := b.o.Template
-	m.To = append([]string(nil), b.o.Template.To...)
-	m.Header = append([]Field(nil), b.o.Template.Header...)
-	m.Body = Body(lines, dropped)
+// message is the mail of lines: a notice of dropped lines first, then the
+// lines joined by newlines, without a trailing newline (as superlance).
+func (b *Batch) message(lines []string, dropped int) *Message {
+	m := b.o.Template.clone()
+	if dropped > 0 {
+		lines = append([]string{fmt.Sprintf("(%d older alerts dropped: more than %d were waiting)", dropped, b.o.MaxLines)}, lines...)
+	}
+	m.Body = strings.Join(lines, "\n")
 	if b.o.Appendix != nil {
 		if extra := b.o.Appendix(); extra != "" {
 			m.Body += "\n\n" + extra
 		}
 	}
-	err := b.o.Transport.Send(ctx, &m)
+	return m
+}
+
+// send delivers one mail and, on failure, puts the lines back in front of
+// whatever arrived meanwhile, so that order is kept and nothing is lost
+// beyond the bound.
+func (b *Batch) send(ctx context.Context, lines []string, dropped int, final bool) error {
+	m := b.message(lines, dropped)
+	err := b.o.Transport.Send(ctx, m)
 	var refused *RefusedError
-	if errors.As(err, &refused) {
-		// Delivered to the others: keeping the lines would mail them twice.
-		b.log.Printf("Error sending email: %v (delivered to the other recipients)", err)
-		err = nil
-	}
-	if err != nil {
-		b.log.Printf("Error sending email: %v", err)
+	if err == nil || errors.As(err, &refused) {
+		// Delivered (to the others, when some refused): keeping the
+		// lines would mail them twice.
 		b.mu.Lock()
-		b.lines = append(lines, b.lines...)
-		b.dropped += dropped
-		b.bound()
-		n := len(b.lines)
+		b.lastErr = nil
 		b.mu.Unlock()
-		b.log.Printf("%d alerts %s", n, fate)
-		return fmt.Errorf("sending %d alerts: %w", len(lines), err)
+		b.report(Flush{Message: m, Lines: len(lines), Err: err, Final: final})
+		return nil
 	}
-	b.logSent(&m)
-	return nil
+	b.mu.Lock()
+	b.lastErr = err
+	b.lines = append(lines, b.lines...)
+	b.dropped += dropped
+	b.bound()
+	kept := len(b.lines)
+	b.mu.Unlock()
+	b.report(Flush{Message: m, Lines: len(lines), Err: err, Kept: kept, Final: final})
+	return fmt.Errorf("sending %d alerts: %w", len(lines), err)
 }
 
-// logSent writes superlance's "Sending notification email" block, one log
-// line per fact; a multi-line body preview gets one log line per body line.
-func (b *Batch) logSent(m *Message) {
-	subject := m.Subject
-	if subject == "" {
-		subject = "None"
+func (b *Batch) report(f Flush) {
+	if b.o.OnFlush != nil {
+		b.o.OnFlush(f)
+		return
 	}
-	b.log.Print("Sending notification email:")
-	b.log.Printf("To: %s", strings.Join(m.To, ", "))
-	b.log.Printf("From: %s", m.From)
-	b.log.Printf("Subject: %s", subject)
-	b.log.Print("Body:")
-	for line := range strings.SplitSeq(Preview(m.Body), "\n") {
-		b.log.Print(line)
+	var refused *RefusedError
+	switch {
+	case f.Err == nil:
+		b.log.Printf("sent %d alerts to %s", f.Lines, strings.Join(f.Message.To, ", "))
+	case errors.As(f.Err, &refused):
+		b.log.Printf("sent %d alerts to the recipients that took them: %v", f.Lines, f.Err)
+	case f.Final:
+		b.log.Printf("sending %d alerts: %v", f.Lines, f.Err)
+	default:
+		b.log.Printf("sending %d alerts: %v; %d kept for the next flush", f.Lines, f.Err, f.Kept)
 	}
 }
 
-// Body renders a batch: a notice for dropped lines first, then the lines
-// joined by newlines, without a trailing newline.
-func Body(lines []string, dropped int) string {
-	if dropped > 0 {
-		notice := fmt.Sprintf("(%d older alerts dropped: mail could not be sent)", dropped)
-		lines = append([]string{notice}, lines...)
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Preview is the body as superlance logs it: the whole body when it has at
-// most 76 characters, else its first 76 characters and "...".
-func Preview(body string) string {
-	r := []rune(body)
-	if len(r) <= previewLen {
-		return body
-	}
-	return string(r[:previewLen]) + "..."
-}
-
-// Close waits for a flush in flight, then sends what is still pending, within ctx.
+// Close waits for a flush in flight, then sends what is still pending,
+// within ctx. What cannot be sent is written to the Spool when there is
+// one, and logged.
 func (b *Batch) Close(ctx context.Context) error {
 	b.mu.Lock()
 	b.closed = true
@@ -227,20 +261,40 @@ func (b *Batch) Close(ctx context.Context) error {
 	}
 	defer b.cancel()
 	b.mu.Lock()
+	b.logDropped()
 	if len(b.lines) == 0 && b.dropped == 0 {
 		b.mu.Unlock()
 		return nil
 	}
 	lines, dropped := b.take()
 	b.mu.Unlock()
+	var err error
 	if ctx.Err() != nil {
+		err = fmt.Errorf("sending %d alerts: %w", len(lines), ctx.Err())
+	} else {
+		sctx, stop := context.WithCancel(ctx)
+		err = b.send(sctx, lines, dropped, true)
+		stop()
+		if err == nil {
+			return nil
+		}
 		b.mu.Lock()
-		b.lines, b.dropped = lines, dropped
+		lines, dropped = b.take() // send put them back
 		b.mu.Unlock()
-		b.log.Printf("%d alerts not sent: shutting down", len(lines))
-		return fmt.Errorf("sending %d alerts: %w", len(lines), ctx.Err())
 	}
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	return b.send(sctx, lines, dropped, "not sent: shutting down")
+	b.keep(lines, dropped)
+	return err
+}
+
+// keep spools or logs lines that could not be sent before exit.
+func (b *Batch) keep(lines []string, dropped int) {
+	if b.o.Spool == nil {
+		b.log.Printf("%d alerts not sent before exit (each was logged when it arrived)", len(lines))
+		return
+	}
+	if _, err := b.o.Spool.Write(b.message(lines, dropped)); err != nil {
+		b.log.Printf("%d alerts not sent before exit, and not written to the spool: %v", len(lines), err)
+		return
+	}
+	b.log.Printf("%d alerts not sent before exit: kept in the spool %s for the next start", len(lines), b.o.Spool.Dir())
 }

@@ -3,6 +3,7 @@ package notify_test
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"log"
 	"strings"
 	"testing"
@@ -88,9 +89,8 @@ func TestBatchFlushAtInterval(t *testing.T) {
 	if !m.TLS || m.Auth != "alice" {
 		t.Errorf("delivery: got TLS=%v auth=%q, want TLS and alice", m.TLS, m.Auth)
 	}
-	f.waitLog(t, "line two")
-	wantLog := "test: Sending notification email:\ntest: To: ops@example.com, oncall@example.com\ntest: From: sv@example.com\n" +
-		"test: Subject: Crash alert from supervisord\ntest: Body:\ntest: line one\ntest: line two\n"
+	f.waitLog(t, "sent 2 alerts")
+	wantLog := "test: sent 2 alerts to ops@example.com, oncall@example.com\n"
 	if got := f.log.String(); got != wantLog {
 		t.Errorf("log:\ngot  %q\nwant %q", got, wantLog)
 	}
@@ -124,12 +124,12 @@ func TestBatchFailureKeepsLinesForNextFlush(t *testing.T) {
 	f.srv.SetDown(true)
 	f.batch.Add("first batch")
 	f.batch.Tick(time.Minute)
-	f.waitLog(t, "1 alerts kept for the next flush")
-	if !strings.Contains(f.log.String(), "Error sending email: ") {
-		t.Errorf("log: got %q, want an Error sending email line", f.log.String())
+	f.waitLog(t, "; 1 kept for the next flush")
+	if !strings.Contains(f.log.String(), "sending 1 alerts: smtp ") {
+		t.Errorf("log: got %q, want the failure", f.log.String())
 	}
-	if strings.Contains(f.log.String(), "Sending notification email") {
-		t.Errorf("log: got %q, want no Sending block for a failed send", f.log.String())
+	if strings.Contains(f.log.String(), "sent ") {
+		t.Errorf("log: got %q, want nothing sent", f.log.String())
 	}
 	f.srv.SetDown(false)
 	f.batch.Add("second batch")
@@ -148,16 +148,22 @@ func TestBatchBoundDropsOldestWithNotice(t *testing.T) {
 		f.batch.Add(l)
 	}
 	f.batch.Tick(time.Minute) // fails: l2 l3 l4 are kept, one drop counted
-	f.waitLog(t, "alerts kept for the next flush")
+	f.waitLog(t, "kept for the next flush")
 	f.batch.Add("l5") // over the bound again while merged: l2 dropped
 	f.srv.SetDown(false)
 	f.batch.Tick(time.Minute)
 	mails := f.srv.WaitMails(t, 1, 10*time.Second)
-	if want := "(2 older alerts dropped: mail could not be sent)\nl3\nl4\nl5"; mails[0].Text != want {
+	if want := "(2 older alerts dropped: more than 3 were waiting)\nl3\nl4\nl5"; mails[0].Text != want {
 		t.Errorf("body: got %q, want %q", mails[0].Text, want)
 	}
-	if got := strings.Count(f.log.String(), "dropped the 1 oldest alerts"); got != 2 {
-		t.Errorf("drop log lines: got %d, want 2 in %q", got, f.log.String())
+	// One line per flush, each with its true reason.
+	for _, want := range []string{
+		"test: dropped the 1 oldest alerts: more than 3 were waiting because they arrived within one interval (1 dropped since the last mail)\n",
+		"test: dropped the 1 oldest alerts: more than 3 were waiting because mail could not be sent: smtp ",
+	} {
+		if strings.Count(f.log.String(), want) != 1 {
+			t.Errorf("log:\n%s\nwant once: %q", f.log.String(), want)
+		}
 	}
 	// The notice is reported once: the next mail has none.
 	f.batch.Add("l6")
@@ -235,39 +241,8 @@ func TestBatchCloseGivesUpAtDeadline(t *testing.T) {
 	if err == nil {
 		t.Fatal("Close against a stalled server: got nil, want an error")
 	}
-	if !strings.Contains(f.log.String(), "1 alerts not sent: shutting down") {
+	if !strings.Contains(f.log.String(), "1 alerts not sent before exit") {
 		t.Errorf("log: got %q, want the count of unsent alerts", f.log.String())
-	}
-}
-
-func TestPreview(t *testing.T) {
-	long := strings.Repeat("x", 80)
-	tests := []struct{ in, want string }{
-		{"short body", "short body"},
-		{strings.Repeat("y", 76), strings.Repeat("y", 76)},
-		{long, strings.Repeat("x", 76) + "..."},
-	}
-	for _, tt := range tests {
-		if got := notify.Preview(tt.in); got != tt.want {
-			t.Errorf("Preview(%d chars): got %q, want %q", len(tt.in), got, tt.want)
-		}
-	}
-}
-
-func TestBody(t *testing.T) {
-	tests := []struct {
-		lines   []string
-		dropped int
-		want    string
-	}{
-		{[]string{"a"}, 0, "a"},
-		{[]string{"a", "b"}, 0, "a\nb"},
-		{[]string{"a"}, 3, "(3 older alerts dropped: mail could not be sent)\na"},
-	}
-	for _, tt := range tests {
-		if got := notify.Body(tt.lines, tt.dropped); got != tt.want {
-			t.Errorf("Body(%q, %d): got %q, want %q", tt.lines, tt.dropped, got, tt.want)
-		}
 	}
 }
 
@@ -278,7 +253,7 @@ func TestBatchPartialRefusalIsDelivered(t *testing.T) {
 	f := newBatchFixture(t, svtest.SMTPOptions{RejectTo: []string{"oncall@example.com"}}, 0)
 	f.batch.Add("line 1")
 	f.tickUntilMails(t, 1)
-	f.waitLog(t, "test: Sending notification email:")
+	f.waitLog(t, "test: sent 1 alerts to the recipients that took them")
 	if got := f.srv.Mails()[0].To; strings.Join(got, " ") != "ops@example.com" {
 		t.Errorf("envelope recipients: got %q, want ops@example.com", got)
 	}
@@ -290,5 +265,28 @@ func TestBatchPartialRefusalIsDelivered(t *testing.T) {
 	}
 	if strings.Contains(f.log.String(), "kept for the next flush") {
 		t.Errorf("log: got %q, want the batch not kept", f.log.String())
+	}
+}
+
+// TestBatchFloodLogsOncePerFlush: past the bound, the drops are one log
+// line per flush with their count, not one line per alert, and the reason
+// is true: nothing was sent yet, so it is not a mail failure.
+func TestBatchFloodLogsOncePerFlush(t *testing.T) {
+	t.Parallel()
+	f := newBatchFixture(t, svtest.SMTPOptions{}, 100)
+	for i := range 10050 {
+		f.batch.Add(fmt.Sprint("alert ", i))
+	}
+	if got := f.log.String(); got != "" {
+		t.Fatalf("log before the flush: %q, want nothing", got)
+	}
+	f.batch.Tick(time.Minute)
+	mails := f.srv.WaitMails(t, 1, 10*time.Second)
+	if !strings.HasPrefix(mails[0].Text, "(9950 older alerts dropped: more than 100 were waiting)\nalert 9950\n") {
+		t.Errorf("body starts %q, want the drop notice, then alert 9950", mails[0].Text[:80])
+	}
+	want := "test: dropped the 9950 oldest alerts: more than 100 were waiting because they arrived within one interval (9950 dropped since the last mail)\n"
+	if got := f.log.String(); !strings.HasPrefix(got, want) || strings.Count(got, "dropped the") != 1 {
+		t.Errorf("log:\n%s\nwant one drop line %q", got, want)
 	}
 }

@@ -55,6 +55,7 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return code
 	}
 	mail, err := g.Mail.Mail(cli.Given(kctx), env)
+	defer mail.Close()
 	if err == nil && mail.To != nil {
 		// A bad address or header prefix is a start-up error, not a
 		// failure at the first crash.
@@ -84,7 +85,7 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	c := &crashmail{g: &g, to: mail.To, log: logger, now: now, others: channels.Any()}
 	var mailer alert.Transport
 	if mail.To != nil {
-		c.mail = &alert.Mail{Queue: notify.NewQueue(mail.Transport, notify.QueueOptions{Log: logger}), To: mail.To, From: mail.From}
+		c.mail = &alert.Mail{Queue: notify.NewQueue(mail.Transport, notify.QueueOptions{Spool: mail.Spool, Log: logger}), To: mail.To, From: mail.From}
 		mailer = c.mail
 	}
 	if c.alerts, err = channels.Queue(name, mailer, logger); err != nil {

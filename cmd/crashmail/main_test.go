@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -254,5 +255,58 @@ func TestRunWarnsOfMissingMailCommand(t *testing.T) {
 	stderr.Reset()
 	if code := run(context.Background(), []string{"-s", missing}, strings.NewReader(""), &stdout, &stderr, listenerEnv); code != 0 || strings.Contains(stderr.String(), "warning") {
 		t.Errorf("without -m: got exit %d, stderr %q; want 0 and no warning", code, stderr.String())
+	}
+}
+
+// TestRunOrphanCommandMailsOnce: a mail command that exits 0 but leaves a
+// child holding its stderr delivers once: no retry, no duplicate.
+func TestRunOrphanCommandMailsOnce(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.Mkdir("out", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	crash := event(1, "PROCESS_STATE_EXITED", "processname:crasher groupname:grp from_state:RUNNING expected:0 pid:11")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"-m", "ops@example.com", "-s", "cat > out/m-$(date +%s%N).eml; setsid sleep 100 &"},
+		strings.NewReader(crash), &stdout, &stderr, listenerEnv)
+	if code != 0 {
+		t.Fatalf("exit %d; stderr %q", code, stderr.String())
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "out", "m-*.eml"))
+	if len(files) != 1 || strings.Contains(stderr.String(), "failed") {
+		t.Errorf("got %d mails, stderr %q; want one delivery, no retry", len(files), stderr.String())
+	}
+}
+
+// TestRunSpoolAcrossRestart: a crash mailed while the SMTP server is down
+// stays in --spool when crashmail exits, and the next crashmail on the same
+// spool sends it once the server is back; the spool ends empty.
+func TestRunSpoolAcrossRestart(t *testing.T) {
+	t.Parallel()
+	srv := svtest.StartSMTP(t, svtest.SMTPOptions{})
+	srv.SetDown(true)
+	spool := filepath.Join(t.TempDir(), "spool")
+	args := []string{"-m", "ops@example.com", "--from", "sv@example.com", "--smtp-host", srv.Addr, "--spool", spool}
+	crash := event(1, "PROCESS_STATE_EXITED", "processname:crasher groupname:grp from_state:RUNNING expected:0 pid:11")
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), args, strings.NewReader(crash), &stdout, &stderr, listenerEnv); code != 0 {
+		t.Fatalf("first run: exit %d; stderr %q", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "kept in the spool "+spool+" for the next start") || len(srv.Mails()) != 0 {
+		t.Fatalf("first run: %d mails, stderr %q; want the mail kept in the spool", len(srv.Mails()), stderr.String())
+	}
+
+	srv.SetDown(false)
+	stderr.Reset()
+	if code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr, listenerEnv); code != 0 {
+		t.Fatalf("second run: exit %d; stderr %q", code, stderr.String())
+	}
+	mails := srv.Mails()
+	if len(mails) != 1 || !strings.HasPrefix(mails[0].Msg.Header.Get("Subject"), "crasher crashed at ") {
+		t.Fatalf("second run: got %d mails, want the crash once; stderr %q", len(mails), stderr.String())
+	}
+	if files, _ := filepath.Glob(filepath.Join(spool, "*.mail.json")); len(files) != 0 {
+		t.Errorf("spool still holds %q", files)
 	}
 }

@@ -124,10 +124,11 @@ func (g *grammar) config(given map[string]bool, env []string) (*config, error) {
 	if cfg.channels, err = g.Channels.Channels(); err != nil {
 		return nil, err
 	}
-	if cfg.mail, err = g.Mail.Mail(given, env); err != nil {
+	if cfg.tlsConfig, err = tlsConfig(g.HTTPSVerify, g.HTTPSCACert); err != nil {
 		return nil, err
 	}
-	if cfg.tlsConfig, err = tlsConfig(g.HTTPSVerify, g.HTTPSCACert); err != nil {
+	// Last: it opens --spool, which nothing after it may leave locked.
+	if cfg.mail, err = g.Mail.Mail(given, env); err != nil {
 		return nil, err
 	}
 	return cfg, nil

@@ -31,6 +31,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if done {
 		return code
 	}
+	defer cfg.mail.Close()
 	if cfg.mail.To != nil {
 		// Refuse a recipient, name or From that could never be mailed now,
 		// rather than on the first failure.
@@ -58,7 +59,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	h := newHTTPOK(cfg, client, env, logger)
 	var mail alert.Transport
 	if cfg.mail.To != nil {
-		mail = &alert.Mail{Queue: notify.NewQueue(cfg.mail.Transport, notify.QueueOptions{Log: logger}), To: cfg.mail.To, From: cfg.mail.From}
+		mail = &alert.Mail{Queue: notify.NewQueue(cfg.mail.Transport, notify.QueueOptions{Spool: cfg.mail.Spool, Log: logger}), To: cfg.mail.To, From: cfg.mail.From}
 		h.mailing = true
 	}
 	if h.alerts, err = cfg.channels.Queue("httpok", mail, logger); err != nil {

@@ -29,6 +29,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if done {
 		return code
 	}
+	defer cfg.mail.Close()
 	if cfg.mail.To != nil {
 		// Refuse a recipient, name or From that could never be mailed now,
 		// rather than at the first restart.
@@ -57,7 +58,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	m.selfGroup, _ = environ.Get(env, "SUPERVISOR_GROUP_NAME")
 	var mail alert.Transport
 	if cfg.mail.To != nil {
-		mail = &alert.Mail{Queue: notify.NewQueue(cfg.mail.Transport, notify.QueueOptions{Log: logger}), To: cfg.mail.To, From: cfg.mail.From}
+		mail = &alert.Mail{Queue: notify.NewQueue(cfg.mail.Transport, notify.QueueOptions{Spool: cfg.mail.Spool, Log: logger}), To: cfg.mail.To, From: cfg.mail.From}
 	}
 	alerts, err := cfg.channels.Queue("memmon", mail, logger)
 	if err != nil {

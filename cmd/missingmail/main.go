@@ -93,6 +93,7 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err == nil {
 		mail, err = g.Mail.Mail(cli.Given(kctx), env, cfg.to)
 	}
+	defer mail.Close()
 	if err == nil {
 		// A bad address is a start-up error, not a failure an hour
 		// into the first episode.
@@ -130,7 +131,7 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}),
 		warned: map[string]bool{},
 	}
-	m.out, err = channels.Queue(name, &alert.Mail{Queue: notify.NewQueue(mail.Transport, notify.QueueOptions{Log: logger}), To: cfg.to, From: cfg.from}, logger)
+	m.out, err = channels.Queue(name, &alert.Mail{Queue: notify.NewQueue(mail.Transport, notify.QueueOptions{Spool: mail.Spool, Log: logger}), To: cfg.to, From: cfg.from}, logger)
 	if err != nil {
 		logger.Print(err)
 		return cli.ExitFailure

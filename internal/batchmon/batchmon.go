@@ -70,8 +70,9 @@ type Config struct {
 	TickEvent string
 	Tick      time.Duration // the period of TickEvent
 	Transport notify.Transport
-	Warnings  []string // to log at start-up
-	Ignored   []string // positional arguments, ignored as upstream does
+	Spool     *notify.Spool // --spool, or nil; the caller closes it
+	Warnings  []string      // to log at start-up
+	Ignored   []string      // positional arguments, ignored as upstream does
 	Alert     alertctx.Flags
 	Channels  *alertflags.Channels // webhooks and Alertmanager besides the mail
 }
@@ -96,7 +97,7 @@ func Parse(tool Tool, args []string, stdout, stderr io.Writer, env []string) (cf
 }
 
 // check validates the parsed options and builds the transport.
-func check(tool Tool, g *grammar, given map[string]bool, env []string) (Config, error) {
+func check(tool Tool, g *grammar, given map[string]bool, env []string) (_ Config, err error) {
 	cfg := Config{TickEvent: g.TickEvent, Ignored: g.Args, Alert: g.Alert}
 	if tool.SMS && g.Alert.LogTail > 0 {
 		return Config{}, errors.New("--log-tail does not fit in an SMS: " + tool.Name + " adds only the exit status and run time (--details)")
@@ -105,10 +106,15 @@ func check(tool Tool, g *grammar, given map[string]bool, env []string) (Config, 
 	if err != nil {
 		return Config{}, err
 	}
+	cfg.To, cfg.From, cfg.Transport, cfg.Warnings, cfg.Spool = mail.To, mail.From, mail.Transport, mail.Warnings, mail.Spool
+	defer func() {
+		if err != nil {
+			mail.Close()
+		}
+	}()
 	if cfg.Channels, err = g.Channels.Channels(); err != nil {
 		return Config{}, err
 	}
-	cfg.To, cfg.From, cfg.Transport, cfg.Warnings = mail.To, mail.From, mail.Transport, mail.Warnings
 	cfg.Subject = tool.DefaultSubject
 	if given["subject"] {
 		cfg.Subject = g.Subject

@@ -2,6 +2,7 @@ package batchmon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -29,6 +30,9 @@ func run(ctx context.Context, tool Tool, args []string, stdin io.Reader, stdout,
 	if done {
 		return code
 	}
+	if cfg.Spool != nil {
+		defer cfg.Spool.Close()
+	}
 	// Checked after the options, as superlance does, so that --help and
 	// usage errors work from a shell.
 	if url, _ := environ.Get(env, "SUPERVISOR_SERVER_URL"); url == "" {
@@ -47,6 +51,8 @@ func run(ctx context.Context, tool Tool, args []string, stdin io.Reader, stdout,
 		Interval:  cfg.Interval,
 		Transport: cfg.Transport,
 		Template:  notify.Message{To: cfg.To, From: cfg.From, Subject: cfg.Subject},
+		OnFlush:   func(f notify.Flush) { logFlush(logger, f) },
+		Spool:     cfg.Spool,
 		Log:       logger,
 	}
 	if cfg.Alert.LogTail > 0 {
@@ -54,6 +60,12 @@ func run(ctx context.Context, tool Tool, args []string, stdin io.Reader, stdout,
 		bo.Appendix = func() string { return send.Tails() }
 	}
 	batch := notify.NewBatch(bo)
+	// A batch an earlier run could not send waits in the spool; a queue
+	// sends it (and retries) while this run collects new lines.
+	var leftovers *notify.Queue
+	if cfg.Spool != nil {
+		leftovers = notify.NewQueue(cfg.Transport, notify.QueueOptions{Spool: cfg.Spool, Log: logger})
+	}
 	m := &Monitor{Tool: tool, Batch: batch, Log: logger, TickEvent: cfg.TickEvent, Tick: cfg.Tick, Now: now}
 	style := alertctx.StyleBatch
 	if tool.SMS {
@@ -89,7 +101,11 @@ func run(ctx context.Context, tool Tool, args []string, stdin io.Reader, stdout,
 		Log: logger,
 		Drain: func(ctx context.Context) error {
 			send.Close(ctx)
-			return alerts.Close(ctx) // the batch mail among them
+			err := alerts.Close(ctx) // the batch mail among them
+			if leftovers != nil {
+				leftovers.Close(ctx) // what is left stays in the spool
+			}
+			return err
 		},
 	})
 	if err != nil {
@@ -161,4 +177,25 @@ func (m *Monitor) add(a alert.Alert, req alertctx.Request) {
 func stateOf(event string) string {
 	state, _ := strings.CutPrefix(event, "PROCESS_STATE_")
 	return state
+}
+
+// logFlush writes superlance's lines about a send: "Sending notification
+// email:" and its block after a delivery, "Error sending email: ..." after
+// a failure, and what became of the lines.
+func logFlush(logger *log.Logger, f notify.Flush) {
+	var refused *notify.RefusedError
+	switch {
+	case f.Err == nil:
+	case errors.As(f.Err, &refused):
+		logger.Printf("Error sending email: %v (delivered to the other recipients)", f.Err)
+	default:
+		logger.Printf("Error sending email: %v", f.Err)
+		if !f.Final {
+			logger.Printf("%d alerts kept for the next flush", f.Kept)
+		}
+		return
+	}
+	for _, line := range superlance.Sending(f.Message) {
+		logger.Print(line)
+	}
 }

@@ -326,3 +326,36 @@ func TestRunNeverLogsPassword(t *testing.T) {
 		})
 	}
 }
+
+// TestRunSpoolAcrossRestart: a batch that cannot be sent at shutdown goes
+// to --spool, and the next run on the same spool sends it once the server
+// is back.
+func TestRunSpoolAcrossRestart(t *testing.T) {
+	t.Parallel()
+	srv := svtest.StartSMTP(t, svtest.SMTPOptions{})
+	srv.SetDown(true)
+	spool := filepath.Join(t.TempDir(), "spool")
+	env := []string{"SUPERVISOR_SERVER_URL=unix:///nonexistent/supervisor.sock"}
+	args := []string{"-t", "ops@example.com", "-f", "sv@example.com", "-H", srv.Addr, "--spool", spool}
+	payload := "processname:crasher groupname:grp from_state:RUNNING expected:0 pid:7"
+	crash := fmt.Sprintf("ver:3.0 server:supervisor serial:1 pool:batch poolserial:1 eventname:PROCESS_STATE_EXITED len:%d\n%s", len(payload), payload)
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), testTool, args, strings.NewReader(crash), &stdout, &stderr, env, fixedClock); code != 0 {
+		t.Fatalf("first run: exit %d; stderr %q", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "1 alerts not sent before exit: kept in the spool "+spool) {
+		t.Fatalf("first run: stderr %q, want the batch kept in the spool", stderr.String())
+	}
+	srv.SetDown(false)
+	stderr.Reset()
+	if code := run(context.Background(), testTool, args, strings.NewReader(""), &stdout, &stderr, env, fixedClock); code != 0 {
+		t.Fatalf("second run: exit %d; stderr %q", code, stderr.String())
+	}
+	mails := srv.Mails()
+	if want := "2026-11-21 16:23:32,987 -- Process grp:crasher (pid 7) died unexpectedly"; len(mails) != 1 || mails[0].Text != want {
+		t.Fatalf("second run: got %d mails, want one with %q; stderr %q", len(mails), want, stderr.String())
+	}
+	if files, _ := filepath.Glob(filepath.Join(spool, "*.mail.json")); len(files) != 0 {
+		t.Errorf("spool still holds %q", files)
+	}
+}

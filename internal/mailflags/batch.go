@@ -19,7 +19,7 @@ type BatchOptions struct {
 	Password string `short:"p" name:"password" placeholder:"SMTP_PASSWORD" help:"SMTP server password; prefer --smtp-password-file or --smtp-password-env, argv is visible to every local user."`
 	TLS      bool   `name:"tls" help:"Require STARTTLS (the same as --smtp-tls starttls)."`
 	Sendmail string `name:"sendmail" aliases:"sendmail-program" placeholder:"CMD" help:"Deliver by running CMD with /bin/sh -c (message on stdin) instead of SMTP; --sendmail alone runs '/usr/sbin/sendmail -t -i'."`
-	SMTP     `embed:""`
+	Shared   `embed:""`
 
 	// Spellings of earlier releases, still accepted.
 	SMTPSSL     bool   `name:"smtp-ssl" hidden:"" help:"--smtp-tls tls."`
@@ -33,7 +33,7 @@ var BatchValueFlags = []string{
 	"-t", "-f", "-H", "-u", "-p", "--toEmail", "--from", "--fromEmail", "--smtp-host", "--smtpHost",
 	"--smtp-user", "--userName", "--password", "--smtp-password-env", "--password-env",
 	"--smtp-password-file", "--password-file", "--smtp-tls", "--smtp-cacert", "--tls-cacert",
-	"--sendmail-program",
+	"--sendmail-program", "--spool",
 }
 
 // RewriteSendmail turns "--sendmail" without a value (which kong cannot
@@ -128,6 +128,9 @@ func (o *BatchOptions) Mail(given map[string]bool, env []string) (Mail, error) {
 	}
 	if w := checkProgram(s.sendmail); w != "" {
 		m.Warnings = append(m.Warnings, w)
+	}
+	if err := m.openSpool(o.Spool); err != nil {
+		return Mail{}, err
 	}
 	return m, nil
 }

@@ -46,7 +46,7 @@ func TestDeliveryIsOptionsWithoutEmail(t *testing.T) {
 }
 
 func TestDeliveryMail(t *testing.T) {
-	def := Delivery{Sendmail: DefaultSendmail, SMTP: SMTP{SMTPTLS: "none"}}
+	def := Delivery{Sendmail: DefaultSendmail, Shared: Shared{SMTPTLS: "none"}}
 	m, err := def.Mail(map[string]bool{"email": true}, nil, []string{"a@x", "b@x"})
 	if err != nil {
 		t.Fatal(err)

@@ -24,14 +24,15 @@ import (
 // DefaultSendmail is superlance's mail command.
 const DefaultSendmail = notify.DefaultSendmailCommand
 
-// SMTP holds the long options that no tool has a short form for. It is
+// Shared holds the long options that no tool has a short form for. It is
 // embedded in Options and BatchOptions.
-type SMTP struct {
+type Shared struct {
 	SMTPPasswordEnv  string `name:"smtp-password-env" aliases:"password-env" placeholder:"VAR" help:"Read the SMTP password from this environment variable."`
 	SMTPPasswordFile string `name:"smtp-password-file" aliases:"password-file" placeholder:"FILE" help:"Read the SMTP password from the first line of this file."`
 	SMTPTLS          string `name:"smtp-tls" enum:"none,starttls,tls" default:"none" placeholder:"MODE" help:"SMTP connection security: none, starttls (required, never a silent downgrade) or tls (implicit TLS, port 465 by default)."`
 	SMTPCACert       string `name:"smtp-cacert" placeholder:"FILE" help:"Trust the CA certificates in this PEM file for SMTP TLS (certificates are always verified unless --smtp-insecure)."`
 	SMTPInsecure     bool   `name:"smtp-insecure" help:"Do not verify the SMTP server's certificate."`
+	Spool            string `name:"spool" placeholder:"DIR" help:"Keep queued mail in this directory (one per listener) until it is sent, also across a restart of the listener or the machine."`
 }
 
 // Options are the mail options of httpok, memmon, crashmail and the tools
@@ -43,7 +44,7 @@ type Options struct {
 	From     string `name:"from" placeholder:"ADDRESS" help:"From address (with sendmail, the program's default sender when empty)."`
 	SMTPHost string `name:"smtp-host" placeholder:"HOST[:PORT]" help:"Deliver over SMTP to this server (port 25, or 465 with --smtp-tls tls) instead of running the mail command."`
 	SMTPUser string `name:"smtp-user" placeholder:"USER" help:"SMTP AUTH user name."`
-	SMTP     `embed:""`
+	Shared   `embed:""`
 }
 
 // Mail is a validated mail configuration.
@@ -54,6 +55,30 @@ type Mail struct {
 	// Warnings are facts worth a line on stderr at start-up that do not
 	// stop the tool (a sendmail program that is not installed yet).
 	Warnings []string
+	// Spool is the opened --spool directory, or nil; Close releases it.
+	Spool *notify.Spool
+}
+
+// Close releases the spool, if any.
+func (m *Mail) Close() error {
+	if m.Spool == nil {
+		return nil
+	}
+	return m.Spool.Close()
+}
+
+// openSpool opens --spool, the last step of a validation: nothing that
+// can fail comes after it, so a refused command line leaves no lock behind.
+func (m *Mail) openSpool(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	sp, err := notify.OpenSpool(dir)
+	if err != nil {
+		return fmt.Errorf("--spool: %w", err)
+	}
+	m.Spool = sp
+	return nil
 }
 
 // Mail validates o and builds its transport. given holds the names of the
@@ -99,10 +124,17 @@ func (o *Options) Mail(given map[string]bool, env []string) (Mail, error) {
 		return Mail{}, err
 	}
 	m.Transport = t
-	if m.To != nil {
-		if w := checkProgram(s.sendmail); w != "" {
-			m.Warnings = append(m.Warnings, w)
+	if m.To == nil {
+		if o.Spool != "" {
+			return Mail{}, errors.New("--spool needs -m/--email: without it nothing is mailed")
 		}
+		return m, nil
+	}
+	if w := checkProgram(s.sendmail); w != "" {
+		m.Warnings = append(m.Warnings, w)
+	}
+	if err := m.openSpool(o.Spool); err != nil {
+		return Mail{}, err
 	}
 	return m, nil
 }

@@ -63,7 +63,7 @@ func TestRecipients(t *testing.T) {
 // whatever cannot work is refused with a message naming the option.
 func TestOptionsMail(t *testing.T) {
 	env := []string{"PW=secret"}
-	def := Options{Sendmail: DefaultSendmail, SMTP: SMTP{SMTPTLS: "none"}}
+	def := Options{Sendmail: DefaultSendmail, Shared: Shared{SMTPTLS: "none"}}
 	with := func(f func(*Options)) Options { o := def; f(&o); return o }
 	for _, tt := range []struct {
 		name    string
@@ -87,6 +87,7 @@ func TestOptionsMail(t *testing.T) {
 		{"command and smtp host", with(func(o *Options) { o.SMTPHost = "h" }), []string{"sendmail_program", "smtp-host"}, "exclude each other"},
 		{"empty -m", with(func(o *Options) { o.Email = "" }), []string{"email"}, `-m/--email: no address in ""`},
 		{"-m of commas", with(func(o *Options) { o.Email = " , " }), []string{"email"}, "-m/--email: no address"},
+		{"spool without -m", with(func(o *Options) { o.Spool = "/tmp/x" }), nil, "--spool needs -m/--email"},
 	} {
 		given := map[string]bool{}
 		for _, g := range tt.given {
@@ -150,7 +151,7 @@ func TestSendmailProgramCheck(t *testing.T) {
 		{"shell builtin", "exec cat", "a@x", false, ""},
 		{"shell syntax", "FOO=1 cat", "a@x", false, ""},
 	} {
-		o := Options{Sendmail: tt.command, Email: tt.email, SMTP: SMTP{SMTPTLS: "none"}}
+		o := Options{Sendmail: tt.command, Email: tt.email, Shared: Shared{SMTPTLS: "none"}}
 		given := map[string]bool{"sendmail_program": !tt.smtp}
 		if tt.smtp {
 			o.SMTPHost = "localhost"
@@ -165,7 +166,7 @@ func TestSendmailProgramCheck(t *testing.T) {
 			t.Errorf("%s: got warnings %q, want %q", tt.name, got, tt.want)
 		}
 	}
-	b := BatchOptions{ToEmail: "a@x", From: "b@x", Sendmail: missing, SMTP: SMTP{SMTPTLS: "none"}}
+	b := BatchOptions{ToEmail: "a@x", From: "b@x", Sendmail: missing, Shared: Shared{SMTPTLS: "none"}}
 	if m, err := b.Mail(map[string]bool{"sendmail": true}, nil); err != nil || len(m.Warnings) != 1 {
 		t.Errorf("batch --sendmail with a missing program: got %v, %q; want one warning", err, m.Warnings)
 	}
