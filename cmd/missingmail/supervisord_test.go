@@ -285,7 +285,7 @@ func TestListenerRestartWithState(t *testing.T) {
 		t.Errorf("envelope sender: got %q", first.From)
 	}
 	// The reported episode is on disk before the restart.
-	waitLog(t, sv, "missingmail", "mailed \"victim is missing", 1)
+	waitLog(t, sv, "missingmail", "delivered mail \"victim is missing", 1)
 
 	ctx, cancel := context.WithTimeout(context.Background(), waitState)
 	defer cancel()
@@ -337,7 +337,7 @@ func TestSupervisordRestart(t *testing.T) {
 	mails := sink.WaitMails(t, 2, waitMail)
 	wantSubjects(t, mails, "broken is missing", "victim is missing")
 	reported := downSince(t, mails[1])
-	waitLog(t, sv, "missingmail", "mailed \"victim is missing", 1)
+	waitLog(t, sv, "missingmail", "delivered mail \"victim is missing", 1)
 
 	ctx, cancel := context.WithTimeout(context.Background(), waitState)
 	defer cancel()
