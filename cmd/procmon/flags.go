@@ -122,6 +122,7 @@ func (g *grammar) config(given map[string]bool, env []string) (*config, error) {
 		// A recipient or From that could never be mailed is a start-up
 		// error, not a failure at the first crash loop.
 		if err := cfg.message("procmon: x is in a crash loop", "x").Validate(); err != nil {
+			cfg.mail.Close()
 			return nil, err
 		}
 	}

@@ -28,6 +28,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if done {
 		return code
 	}
+	defer cfg.mail.Close()
 	if url, _ := environ.Get(env, "SUPERVISOR_SERVER_URL"); url == "" {
 		fmt.Fprintln(stderr, "procmon must be run as a supervisor event listener")
 		return cli.ExitFailure
@@ -46,7 +47,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	d := &deliverer{cfg: cfg, log: logger}
 	var mail alert.Transport
 	if cfg.mail.To != nil {
-		mail = &alert.Mail{Queue: notify.NewQueue(cfg.mail.Transport, notify.QueueOptions{Log: logger}), To: cfg.mail.To, From: cfg.mail.From}
+		mail = &alert.Mail{Queue: notify.NewQueue(cfg.mail.Transport, notify.QueueOptions{Spool: cfg.mail.Spool, Log: logger}), To: cfg.mail.To, From: cfg.mail.From}
 		d.mailing = true
 	}
 	if d.alerts, err = cfg.channels.Queue(name, mail, logger); err != nil {
