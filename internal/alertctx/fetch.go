@@ -134,9 +134,6 @@ func NewFetcher(src Source, o Options) *Fetcher {
 	return &Fetcher{src: src, o: o}
 }
 
-// Timeout is the deadline of one fetch.
-func (f *Fetcher) Timeout() time.Duration { return f.o.Timeout }
-
 // Fetch gets what req asks for within the fetcher's timeout (or ctx,
 // whichever ends first). It is safe for concurrent use.
 func (f *Fetcher) Fetch(ctx context.Context, req Request) Context {

@@ -35,11 +35,6 @@ type Flags struct {
 // Context reports whether any context is asked for.
 func (f *Flags) Context() bool { return f.Details || f.LogTail > 0 }
 
-// Request is the Request for a process with these flags.
-func (f *Flags) Request(group, name string, exit bool, pid int) Request {
-	return Request{Group: group, Name: name, Exit: exit, PID: pid, Details: f.Details, TailLines: int(f.LogTail)}
-}
-
 // Sender returns the Sender the flags describe for a listener run with
 // env. supervisord is asked (through SUPERVISOR_SERVER_URL) only when an
 // option needs it; when no client can be made, that is logged and alerts
