@@ -85,4 +85,15 @@
 // value is an error; the mail carries From, Date, Message-ID and MIME
 // headers besides To and Subject; SMTP delivery is available; an event
 // supervisord delivers again (same pool and poolserial) is not mailed twice.
+//
+// Dropped events: supervisord keeps buffer_size events (10 by default) for
+// a listener that is behind and drops the oldest. When the poolserial of
+// the next event shows a gap, crashmail asks supervisord (getAllProcessInfo,
+// off the event loop) what happened meanwhile, and sends one alert,
+// "supervisord dropped N events: M program(s) reconstructed at TIME", with a
+// line for each watched program it can prove something about: one
+// (re)started after crashmail was last caught up, one now EXITED or FATAL
+// since then whose event did not arrive. The alert says that it was
+// reconstructed; how often a program crashed in between cannot be known.
+// Upstream said nothing about dropped events.
 package main

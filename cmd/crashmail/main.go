@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/superlance-go/superlance/alert"
@@ -16,6 +17,7 @@ import (
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/environ"
 	"github.com/superlance-go/superlance/internal/mailflags"
+	"github.com/superlance-go/superlance/internal/reconcile"
 	"github.com/superlance-go/superlance/internal/shutdown"
 	"github.com/superlance-go/superlance/internal/superlance"
 	"github.com/superlance-go/superlance/notify"
@@ -93,9 +95,19 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return cli.ExitFailure
 	}
 	c.send = g.Alert.Sender(env, c.deliver, alertctx.SenderOptions{Log: logger, Summary: c.summary})
+	var closeRec func()
+	c.rec, closeRec = reconcile.ForListener(env, reconcile.Options{
+		Kinds:  []reconcile.Kind{reconcile.Restarted, reconcile.Exited, reconcile.Fatal},
+		Watch:  func(group, name string) bool { return watched(g.Program, g.Any, group, name) },
+		Report: c.reconciled,
+		Log:    logger,
+		Now:    now,
+	})
+	defer closeRec()
 	err = eventproto.Serve(ctx, eventproto.NewListener(stdin, stdout), c.handle, eventproto.ServeOptions{
 		Log: logger,
 		Drain: func(ctx context.Context) error {
+			c.rec.Wait(ctx)
 			c.send.Close(ctx)
 			return c.alerts.Close(ctx)
 		},
@@ -118,6 +130,7 @@ type crashmail struct {
 	log    *log.Logger
 	send   *alertctx.Sender // --flood, --details, --log-tail; then deliver
 	now    func() time.Time
+	rec    *reconcile.Reconciler // nil (doing nothing) when supervisord cannot be reached
 }
 
 // handle builds and queues one mail per unexpected exit; delivery happens
@@ -127,15 +140,27 @@ func (c *crashmail) handle(_ context.Context, ev eventproto.Event) {
 		c.alerts.TickEvent(ev.Name()) // --heartbeat
 		return
 	}
-	if ev.Repeat || ev.Name() != eventproto.ProcessStateExited {
+	if ev.Repeat {
 		return
 	}
-	ps, err := eventproto.ParseProcessState(ev.Payload)
+	var ps eventproto.ProcessState
+	var err error
+	if ev.Name() == eventproto.ProcessStateExited {
+		ps, err = eventproto.ParseProcessState(ev.Payload)
+	}
+	var told *eventproto.ProcessState
+	if ev.Name() == eventproto.ProcessStateExited && err == nil {
+		told = &ps
+	}
+	c.rec.Observe(ev, told)
+	if ev.Name() != eventproto.ProcessStateExited {
+		return
+	}
 	if err != nil {
 		c.log.Printf("ignoring %s event: %v", ev.Name(), err)
 		return
 	}
-	if ps.Expected || !watched(c.g.Program, c.g.Any, ps) {
+	if ps.Expected || !watched(c.g.Program, c.g.Any, ps.GroupName, ps.ProcessName) {
 		return
 	}
 	a := alert.Alert{
@@ -184,13 +209,46 @@ func (c *crashmail) summary(last alert.Alert, line string) alert.Alert {
 
 // watched applies -p/-a: no -p, or -a, means every program; otherwise a
 // -p entry names the program, its namespec or group:name.
-func watched(programs []string, any bool, ps eventproto.ProcessState) bool {
+func watched(programs []string, any bool, group, name string) bool {
 	if any || len(programs) == 0 {
 		return true
 	}
-	return slices.Contains(programs, ps.ProcessName) ||
-		slices.Contains(programs, ps.Namespec()) ||
-		slices.Contains(programs, ps.GroupName+":"+ps.ProcessName)
+	namespec := name
+	if group != name {
+		namespec = group + ":" + name
+	}
+	return slices.Contains(programs, name) ||
+		slices.Contains(programs, namespec) ||
+		slices.Contains(programs, group+":"+name)
+}
+
+// reconciled alerts about what supervisord's process table shows after
+// dropped events: one alert for the gap, which says it was reconstructed.
+// It runs off the event loop.
+func (c *crashmail) reconciled(missed int64, found []reconcile.Finding) {
+	lines := make([]string, 0, len(found)+2)
+	for _, f := range found {
+		lines = append(lines, f.String())
+	}
+	lines = append(lines, "", fmt.Sprintf("Reconstructed from supervisord's process table (getAllProcessInfo): supervisord dropped %d event(s) while crashmail was behind, so the crashes in that time cannot be listed one by one.", missed))
+	a := alert.Alert{
+		Kind:    alert.Crash,
+		State:   "UNKNOWN",
+		Subject: fmt.Sprintf("supervisord dropped %d events: %d program(s) reconstructed at %s", missed, len(found), superlance.Asctime(c.now())),
+		Text:    strings.Join(lines, "\n"),
+	}
+	if len(found) == 1 {
+		a.Program, a.Group = found[0].Proc.Name, found[0].Proc.Group
+		a.State = found[0].Proc.State.String()
+	}
+	if c.g.OptionalHeader != "" {
+		a.Subject = c.g.OptionalHeader + ": " + a.Subject
+	}
+	c.log.Printf("reconstructed after dropped events:\n%s", a.Text)
+	if c.to == nil && !c.others {
+		return
+	}
+	c.deliver(a)
 }
 
 // subject is superlance's crashmail subject, without its leading space

@@ -124,7 +124,7 @@ func TestWatched(t *testing.T) {
 		{"other group", []string{"other:web"}, false, grpWeb, false},
 	}
 	for _, tt := range tests {
-		if got := watched(tt.programs, tt.any, tt.ps); got != tt.want {
+		if got := watched(tt.programs, tt.any, tt.ps.GroupName, tt.ps.ProcessName); got != tt.want {
 			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
 		}
 	}

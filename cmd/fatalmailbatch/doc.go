@@ -26,7 +26,13 @@
 // everything. On stdin EOF, SIGTERM or SIGHUP pending lines are sent within 8 s,
 // also when supervisord died and stdout and stderr are closed.
 // When supervisord reports dropped events (a poolserial gap), a line saying
-// so is added to the batch.
+// so is added to the batch. The tool then asks supervisord
+// (getAllProcessInfo, off the event loop) what happened meanwhile and adds
+// a line, marked "(reconstructed from supervisord's process table after N
+// dropped events)", for each program it can prove something about: one
+// now FATAL whose last start attempt came after the listener was last
+// caught up and whose FATAL event did not arrive.
+// Nothing is reconstructed when supervisord cannot be reached.
 //
 // Flags (superlance's, with the mail options every tool shares; earlier
 // spellings --password-env, --password-file, --smtp-ssl, --tls-cacert,

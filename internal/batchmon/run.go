@@ -14,6 +14,7 @@ import (
 	"github.com/superlance-go/superlance/internal/alertctx"
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/environ"
+	"github.com/superlance-go/superlance/internal/reconcile"
 	"github.com/superlance-go/superlance/internal/superlance"
 	"github.com/superlance-go/superlance/notify"
 )
@@ -97,9 +98,28 @@ func run(ctx context.Context, tool Tool, args []string, stdin io.Reader, stdout,
 		},
 	})
 	m.Send = send
+	kinds := []reconcile.Kind{reconcile.Restarted, reconcile.Exited, reconcile.Fatal}
+	if tool.Event == eventproto.ProcessStateFatal {
+		kinds = []reconcile.Kind{reconcile.Fatal}
+	}
+	rec, closeRec := reconcile.ForListener(env, reconcile.Options{
+		Kinds: kinds,
+		Report: func(missed int64, found []reconcile.Finding) {
+			for _, f := range found {
+				line := fmt.Sprintf("%s -- %s (reconstructed from supervisord's process table after %d dropped events)", superlance.Asctime(now()), f, missed)
+				logger.Print(line)
+				batch.Add(line)
+			}
+		},
+		Log: logger,
+		Now: now,
+	})
+	defer closeRec()
+	m.Reconciler = rec
 	err = eventproto.Serve(ctx, eventproto.NewListener(stdin, stdout), m.Handle, eventproto.ServeOptions{
 		Log: logger,
 		Drain: func(ctx context.Context) error {
+			rec.Wait(ctx)
 			send.Close(ctx)
 			err := alerts.Close(ctx) // the batch mail among them
 			if leftovers != nil {
@@ -128,6 +148,9 @@ type Monitor struct {
 	Send *alertctx.Sender
 	// Alerts gets every TICK (for --heartbeat); nil without one.
 	Alerts *alert.Queue
+	// Reconciler sees every event and reconciles after dropped ones; nil
+	// does nothing.
+	Reconciler *reconcile.Reconciler
 }
 
 // Handle is the eventproto.Handler: it only parses, formats and appends;
@@ -146,9 +169,18 @@ func (m *Monitor) Handle(_ context.Context, ev eventproto.Event) {
 	if ev.IsTick() && m.Alerts != nil {
 		m.Alerts.TickEvent(ev.Name())
 	}
+	var ps eventproto.ProcessState
+	var err error
+	if ev.Name() == m.Tool.Event {
+		ps, err = eventproto.ParseProcessState(ev.Payload)
+	}
+	var told *eventproto.ProcessState
+	if ev.Name() == m.Tool.Event && err == nil {
+		told = &ps
+	}
+	m.Reconciler.Observe(ev, told)
 	switch ev.Name() {
 	case m.Tool.Event:
-		ps, err := eventproto.ParseProcessState(ev.Payload)
 		if err != nil {
 			m.Log.Printf("ignoring %s event: %v", ev.Name(), err)
 			return
