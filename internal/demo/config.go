@@ -56,6 +56,9 @@ type configParams struct {
 	timing
 	WebAddr  string // 127.0.0.1:port of the web program
 	SMTPAddr string // 127.0.0.1:port of the demo's mail server
+	// Webhook is the demo's webhook receiver; Alertmanager is its
+	// Alertmanager, "" when it is not installed.
+	Webhook, Alertmanager string
 }
 
 // supervisordConf returns the demo's supervisord.conf. Every path is
@@ -137,9 +140,19 @@ func supervisordConf(p configParams) string {
 	w("stdout_logfile=NONE")
 	w("stderr_logfile=%%(here)s/logs/memmon.log")
 	w("")
-	w("; One mail per unexpected exit of crasher.")
+	am := ""
+	if p.Alertmanager != "" {
+		am = " --alertmanager " + p.Alertmanager
+	}
+	w("; One mail per unexpected exit of crasher, and one JSON document to the")
+	w("; demo's webhook (docs/alert.schema.json).")
+	crashAM := ""
+	if am != "" {
+		w("; In Alertmanager: ProcessCrashed, which resolves itself 30 s later.")
+		crashAM = am + " --resolve-after 30s"
+	}
 	w("[eventlistener:crashmail]")
-	w("command=%%(here)s/bin/crashmail -p crasher -o demo -m %s --smtp-host %s --from %s", ops, p.SMTPAddr, from("crashmail"))
+	w("command=%%(here)s/bin/crashmail -p crasher -o demo -m %s --smtp-host %s --from %s --webhook %s%s", ops, p.SMTPAddr, from("crashmail"), p.Webhook, crashAM)
 	w("events=PROCESS_STATE_EXITED")
 	w("stdout_logfile=NONE")
 	w("stderr_logfile=%%(here)s/logs/crashmail.log")
@@ -170,7 +183,10 @@ func supervisordConf(p configParams) string {
 	w("; restarts take a second or two: not news. It hears about every state")
 	w("; change, so its buffer holds the burst at start-up.")
 	w("[eventlistener:missingmail]")
-	w("command=%%(here)s/bin/missingmail -p nostart -p crasher --missing-timeout %s -m %s --smtp-host %s --from %s", p.MissingAfter, ops, p.SMTPAddr, from("missingmail"))
+	if am != "" {
+		w("; In Alertmanager: ProcessMissing, firing until the program is back.")
+	}
+	w("command=%%(here)s/bin/missingmail -p nostart -p crasher --missing-timeout %s -m %s --smtp-host %s --from %s%s", p.MissingAfter, ops, p.SMTPAddr, from("missingmail"), am)
 	w("events=PROCESS_STATE,TICK_5")
 	w("buffer_size=100")
 	w("stdout_logfile=NONE")
@@ -179,7 +195,15 @@ func supervisordConf(p configParams) string {
 	w("; Start nostart again whenever supervisord gives up on it (FATAL): after")
 	w("; 1 s, then 2 s, then 4 s at most; one mail when it is in a crash loop.")
 	w("[eventlistener:procmon]")
-	w("command=%%(here)s/bin/procmon -p nostart --threshold 3 --min-delay 1 --max-delay 4 -m %s --smtp-host %s --from %s", ops, p.SMTPAddr, from("procmon"))
+	if am != "" {
+		w("; In Alertmanager: ProcessCrashLoop while nostart loops, and a")
+		w("; SupervisorHeartbeat that fires as long as procmon gets its ticks.")
+	}
+	procAM := ""
+	if am != "" {
+		procAM = am + " --heartbeat"
+	}
+	w("command=%%(here)s/bin/procmon -p nostart --threshold 3 --min-delay 1 --max-delay 4 -m %s --smtp-host %s --from %s%s", ops, p.SMTPAddr, from("procmon"), procAM)
 	w("events=PROCESS_STATE,TICK_5")
 	w("buffer_size=100")
 	w("stdout_logfile=NONE")

@@ -38,6 +38,8 @@ type report struct {
 	Restarts       map[string]int        // "httpok restarted web" style keys
 	ListenerIssues []string              // listeners that exited or restarted
 	Leftovers      []int                 // processes still alive after supervisord stopped (then killed)
+	Webhooks       map[string]int        // alert documents the demo's webhook received, by tool
+	Notifications  int                   // Alertmanager's notifications (0 without Alertmanager)
 	AllActed       bool
 	Interrupted    bool
 }
@@ -92,7 +94,13 @@ func runDemo(ctx context.Context, o options) (*report, error) {
 	}
 	defer mailSrv.Close()
 
-	conf := supervisordConf(configParams{timing: o.Timing, WebAddr: webAddr, SMTPAddr: mailSrv.Addr})
+	ch, err := startChannels(ctx, p, tmp)
+	if err != nil {
+		return rep, err
+	}
+	defer ch.close()
+	conf := supervisordConf(configParams{timing: o.Timing, WebAddr: webAddr, SMTPAddr: mailSrv.Addr,
+		Webhook: ch.WebhookURL, Alertmanager: ch.AlertmanagerURL})
 	confPath := filepath.Join(tmp, "supervisord.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		return rep, err
@@ -100,6 +108,11 @@ func runDemo(ctx context.Context, o options) (*report, error) {
 	p.frame(confPath, "copy it, adjust the paths, done", strings.Split(strings.TrimRight(conf, "\n"), "\n"))
 	p.plain("\nThe demo's mail server listens on %s; every mail is printed below and saved in %s.\n",
 		mailSrv.Addr, o.MailDir)
+	p.plain("Its webhook receiver (%s) prints each alert document crashmail posts", ch.WebhookURL)
+	if ch.AlertmanagerURL != "" {
+		p.plain(";\na real Alertmanager (%s) gets crashmail's, missingmail's and procmon's alerts and\nits receiver prints each notification", ch.AlertmanagerURL)
+	}
+	p.plain(".\n")
 	p.plain("Press Ctrl-C to stop early. Watching...\n\n")
 
 	p.start = time.Now()
@@ -148,12 +161,15 @@ func runDemo(ctx context.Context, o options) (*report, error) {
 	stopWatching()
 	<-watchDone
 	mailSrv.Close()
+	ch.close() // Alertmanager runs from tmp too: not a leftover
 	rep.Leftovers = killLeftovers(tmp)
 	if len(rep.Leftovers) > 0 {
 		p.say("demo", red, "killed %d leftover process(es): %v", len(rep.Leftovers), rep.Leftovers)
 	}
 	n.finish()
 	n.summary(o.Keep)
+	ch.summary()
+	rep.Webhooks, rep.Notifications = ch.Webhooks(), ch.Notifications()
 	return rep, stopErr
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superlance-go/superlance/internal/amtest"
 	"github.com/superlance-go/superlance/internal/module"
 	"github.com/superlance-go/superlance/internal/svtest"
 	"github.com/superlance-go/superlance/rpcclient"
@@ -93,6 +94,12 @@ func TestDemoEndToEnd(t *testing.T) {
 		if !found {
 			t.Errorf("%s: got %d mail(s), first subject %q body %q; want one with %s", c.tool, len(mails), mails[0].Subject, mails[0].Body, c.want)
 		}
+	}
+	if rep.Webhooks["crashmail"] == 0 {
+		t.Errorf("the demo's webhook got no document from crashmail (got %v)", rep.Webhooks)
+	}
+	if _, err := amtest.Find(); err == nil && rep.Notifications == 0 {
+		t.Errorf("Alertmanager is installed, but its receiver got no notification")
 	}
 	if n := len(rep.Mails["unknown"]); n > 0 {
 		t.Errorf("got %d mail(s) from an unrecognised sender, want 0", n)
