@@ -89,6 +89,10 @@ func NewSender(flags Flags, src Source, out func(alert.Alert), o SenderOptions) 
 // for an alert about no process: it is neither limited nor given
 // context). It never blocks on the network.
 func (s *Sender) Send(a alert.Alert, req Request) {
+	if s.pipe == nil && s.flags.Flood.Off() {
+		s.out(a) // no option given: nothing to do
+		return
+	}
 	if req.Name == "" {
 		s.SendAll(a, "", nil)
 		return

@@ -114,22 +114,23 @@ func Visible(s string) string {
 	if clean {
 		return s
 	}
-	var b strings.Builder
+	const hex = "0123456789abcdef"
+	b := make([]byte, 0, len(s)+len(s)/2)
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		switch {
 		case r == utf8.RuneError && size == 1:
-			b.WriteRune(utf8.RuneError)
+			b = utf8.AppendRune(b, utf8.RuneError)
 		case r < 0x80 && needsEscape(r):
-			fmt.Fprintf(&b, `\x%02x`, r)
+			b = append(b, '\\', 'x', hex[r>>4], hex[r&0xf])
 		case needsEscape(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
+			b = append(b, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
 		default:
-			b.WriteRune(r)
+			b = append(b, s[i-size:i]...)
 		}
 	}
-	return b.String()
+	return string(b)
 }
 
 func needsEscape(r rune) bool {
