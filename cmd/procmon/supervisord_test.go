@@ -112,9 +112,12 @@ func mailsOfKind(smtp *svtest.SMTPServer, substr string) []svtest.Mail {
 func ratio(a, b time.Duration) float64 { return a.Seconds() / b.Seconds() }
 
 // TestDelayDoublesUpToMax: a program that exits at once under
-// autorestart=false is started again after 0.5, 1, 2, 2, 2 s; the gaps
-// between its exits and the next spawns double, then stop growing. One
-// crash-loop mail, not one per restart.
+// autorestart=false is started again after 1, 2, 4, 4, 4 s; the gaps
+// between its exits and the next spawns double, then stop growing. Each
+// gap is the delay plus supervisord's and procmon's latency, which grows
+// under load: the delays are long enough for the ratios to hold with up to
+// about 0.4 s of it. No gap is shorter than its delay. One crash-loop mail,
+// not one per restart.
 func TestDelayDoublesUpToMax(t *testing.T) {
 	svtest.Need(t)
 	t.Parallel()
@@ -124,7 +127,7 @@ func TestDelayDoublesUpToMax(t *testing.T) {
 			{Name: "dier", Command: svtest.TestProg(t) + " fail", Extra: []string{"autorestart=false", "startsecs=0", "autostart=false"}},
 			chatter(),
 		},
-		Listeners: []svtest.Listener{listener(t, "-p dier --min-delay 0.5 --max-delay 2 "+mailArgs(smtp))},
+		Listeners: []svtest.Listener{listener(t, "-p dier --min-delay 1 --max-delay 4 "+mailArgs(smtp))},
 	})
 	// Started once procmon is up, so that procmon sees its first death as
 	// it happens rather than from its start-up check.
@@ -136,15 +139,20 @@ func TestDelayDoublesUpToMax(t *testing.T) {
 		t.Fatalf("got %d exit-to-spawn gaps, want 5 (%v)", len(g), h)
 	}
 	t.Logf("gaps: %v", g[:5])
+	for i, d := range []time.Duration{1, 2, 4, 4, 4} {
+		if d *= time.Second; g[i] < d*9/10 {
+			t.Errorf("gap %d is %v, want at least the %v delay", i, g[i], d)
+		}
+	}
 	for _, c := range []struct {
 		i, j     int // ratio g[j]/g[i]
 		lo, hi   float64
 		expected string
 	}{
-		{0, 1, 1.4, 2.8, "1s/0.5s: doubled"},
-		{1, 2, 1.4, 2.8, "2s/1s: doubled"},
-		{2, 3, 0.7, 1.4, "2s/2s: capped at --max-delay"},
-		{3, 4, 0.7, 1.4, "2s/2s: capped at --max-delay"},
+		{0, 1, 1.4, 2.8, "2s/1s: doubled"},
+		{1, 2, 1.4, 2.8, "4s/2s: doubled"},
+		{2, 3, 0.75, 1.33, "4s/4s: capped at --max-delay"},
+		{3, 4, 0.75, 1.33, "4s/4s: capped at --max-delay"},
 	} {
 		if r := ratio(g[c.j], g[c.i]); r < c.lo || r > c.hi {
 			t.Errorf("gap %d / gap %d = %.2f (%v / %v), want %.1f..%.1f (%s)", c.j, c.i, r, g[c.j], g[c.i], c.lo, c.hi, c.expected)
@@ -176,9 +184,11 @@ func TestLongRunResetsDelay(t *testing.T) {
 			},
 			chatter(),
 		},
-		Listeners: []svtest.Listener{listener(t, "-p flappy --threshold 3 --min-delay 0.5 --max-delay 2 "+mailArgs(smtp))},
+		Listeners: []svtest.Listener{listener(t, "-p flappy --threshold 3 --min-delay 0.5 --max-delay 4 "+mailArgs(smtp))},
 	})
-	// Deaths 1-3 wait 0.5, 1 and 2 s; the fifth spawn comes after a 2 s delay.
+	// Deaths 1-4 wait 0.5, 1, 2 and 4 s: the fifth spawn, the first to see
+	// the file, comes after the longest delay, which leaves room for
+	// latency in the ratios below.
 	waitSpawns(t, sv, "flappy", 4)
 	if err := os.WriteFile(healthy, nil, 0o644); err != nil {
 		t.Fatal(err)
