@@ -39,6 +39,29 @@ const (
 	Job = "supervisord"
 )
 
+// maxBackoff caps the doubling pause between posts to an instance that
+// fails: every post carries the whole picture, so a minute is soon enough.
+const maxBackoff = time.Minute
+
+var errClosed = errors.New("closed")
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// nextPause doubles pause up to a minute, or up to base when that is longer.
+func nextPause(pause, base time.Duration) time.Duration {
+	return min(2*pause, max(maxBackoff, base))
+}
+
 // ReservedLabels are set by the transport itself; --label may not set them.
 var ReservedLabels = []string{"alertname", "program", "group", "instance", "job"}
 

@@ -16,6 +16,13 @@ import (
 // transports, from dialling to the end of the answer.
 const DefaultTimeout = 10 * time.Second
 
+// permanent marks a failure that another attempt cannot fix (a 4xx other
+// than 408 and 429, a redirect).
+type permanent struct{ err error }
+
+func (p *permanent) Error() string { return p.err.Error() }
+func (p *permanent) Unwrap() error { return p.err }
+
 // maxAnswer is how much of an error answer is read and logged.
 const maxAnswer = 512
 

@@ -3,11 +3,14 @@ package alert
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/superlance-go/superlance/notify"
 )
 
 // Webhook formats.
@@ -27,21 +30,23 @@ type WebhookOptions struct {
 	Header  http.Header // sent with every request; values are never logged
 	Timeout time.Duration
 	Client  *http.Client // nil: a client that does not follow redirects
-	// Size, Attempts and Backoff bound the queue and the retries, with
-	// mail's defaults (100, 5, 2 s doubling up to a minute).
-	Size     int
-	Attempts int
-	Backoff  time.Duration
-	Log      *log.Logger
+	// Size, Attempts, Backoff and MaxBackoff bound the queue and the
+	// retries, with mail's defaults (notify.QueueOptions).
+	Size                int
+	Attempts            int
+	Backoff, MaxBackoff time.Duration
+	Log                 *log.Logger
 }
 
-// Webhook POSTs one JSON document per alert to one URL, in order, from its
-// own goroutine: 2xx is delivered, 408, 429, 5xx and network errors are
-// retried with backoff, any other 4xx is logged and dropped.
+// Webhook POSTs one JSON document per alert to one URL, in order, through
+// a notify.Queue of its own, the queue mail uses: 2xx is delivered, 408,
+// 429, 5xx and network errors are retried with backoff, any other 4xx is
+// logged and given up at once.
 type Webhook struct {
 	format string
 	name   string
-	lane   *lane
+	post   func(context.Context, []byte) error
+	queue  *notify.Queue
 }
 
 // NewWebhook checks o and starts the webhook's delivery goroutine.
@@ -60,10 +65,28 @@ func NewWebhook(o WebhookOptions) (*Webhook, error) {
 		o.Client = newHTTPClient()
 	}
 	p := &poster{client: o.Client, url: o.URL, header: o.Header.Clone(), timeout: o.Timeout}
-	w := &Webhook{format: o.Format, name: "webhook " + Redact(o.URL)}
-	w.lane = newLane(w.name, p.post, laneOptions{Size: o.Size, Attempts: o.Attempts, Backoff: o.Backoff}, o.Log)
+	w := &Webhook{format: o.Format, name: "webhook " + Redact(o.URL), post: p.post}
+	w.queue = notify.NewQueue(nil, notify.QueueOptions{Size: o.Size, Attempts: o.Attempts, Backoff: o.Backoff, MaxBackoff: o.MaxBackoff, Log: o.Log})
 	return w, nil
 }
+
+// delivery is one POST in the webhook's queue.
+type delivery struct {
+	w    *Webhook
+	body []byte
+	what string
+}
+
+func (d *delivery) Deliver(ctx context.Context) error {
+	err := d.w.post(ctx, d.body)
+	var p *permanent
+	if errors.As(err, &p) {
+		return notify.Permanent(p.err)
+	}
+	return err
+}
+
+func (d *delivery) String() string { return d.what + " to " + d.w.name }
 
 // Post queues a's document.
 func (w *Webhook) Post(a *Alert) error {
@@ -74,7 +97,7 @@ func (w *Webhook) Post(a *Alert) error {
 	if err != nil {
 		return err
 	}
-	return w.lane.add(item{body: body, what: describe(a)})
+	return w.queue.Add(&delivery{w: w, body: body, what: describe(a)})
 }
 
 // Body is the request body w sends for a.
@@ -91,7 +114,7 @@ func (w *Webhook) Body(a *Alert) ([]byte, error) {
 func (w *Webhook) Tick(time.Duration) {}
 
 // Close delivers what is queued until ctx is done.
-func (w *Webhook) Close(ctx context.Context) int { return w.lane.close(ctx) }
+func (w *Webhook) Close(ctx context.Context) int { return len(w.queue.Close(ctx)) }
 
 func (w *Webhook) String() string { return w.name }
 

@@ -111,7 +111,7 @@ func TestWebhookRetriesA500AndDeliversOnce(t *testing.T) {
 		t.Errorf("document = %+v", doc)
 	}
 	out := logs.String()
-	for _, want := range []string{"attempt 1 of 5", "500 Internal Server Error: answer Internal Server Error second line", "sent crash alert for web"} {
+	for _, want := range []string{"crash alert for web to webhook " + Redact(srv.URL+"/x") + " failed (attempt 1)", "500 Internal Server Error: answer Internal Server Error second line", "delivered crash alert for web"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q:\n%s", want, out)
 		}
@@ -147,7 +147,7 @@ func TestWebhook400IsNotRetried(t *testing.T) {
 	if first.Program != "web" || second.Program != "db" {
 		t.Errorf("requests were for %q then %q, want web then db", first.Program, second.Program)
 	}
-	if out := logs.String(); !strings.Contains(out, "crash alert for web refused, not retried: 400 Bad Request") {
+	if out := logs.String(); !strings.Contains(out, "gave up on crash alert for web to webhook "+Redact(srv.URL)+": 400 Bad Request") {
 		t.Errorf("log does not report the refusal:\n%s", out)
 	}
 }
@@ -205,7 +205,7 @@ func TestWebhookDeadline(t *testing.T) {
 	}
 	w.Post(&Alert{Kind: Test, Text: "x"})
 	w.Close(context.Background())
-	if out := logs.String(); !strings.Contains(out, "gave up on test alert after 2 attempts: no answer within 50ms") {
+	if out := logs.String(); !strings.Contains(out, "gave up on test alert to webhook "+Redact(srv.URL)+" after 2 attempts: no answer within 50ms") {
 		t.Errorf("log:\n%s", out)
 	}
 }
