@@ -55,23 +55,6 @@ func held(t *testing.T, in *amtest.Instance, match map[string]string) []amtest.A
 	return amtest.Match(alerts, match)
 }
 
-// noted reports whether the receiver got a notification with status for an
-// alert whose labels include match.
-func noted(r *amtest.Receiver, status string, match map[string]string) bool {
-	for _, n := range r.Notifications() {
-		for _, a := range n.Alerts {
-			ok := a.Status == status
-			for k, v := range match {
-				ok = ok && a.Labels[k] == v
-			}
-			if ok {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 func newAM(t *testing.T, o AlertmanagerOptions) (*Alertmanager, *svtest.LockedBuffer) {
 	t.Helper()
 	logs := &svtest.LockedBuffer{}
@@ -111,9 +94,9 @@ func TestAlertmanagerEventFiresThenExpires(t *testing.T) {
 	if got := a.EndsAt.Sub(a.StartsAt); got != 2*time.Second {
 		t.Errorf("endsAt - startsAt = %v, want --resolve-after 2s", got)
 	}
-	svtest.Eventually(t, amWait, "no firing notification", func() bool { return noted(r, "firing", match) })
+	svtest.Eventually(t, amWait, "no firing notification", func() bool { return r.Seen("firing", match) })
 	svtest.Eventually(t, amWait, "the crash never expired", func() bool { return len(held(t, in, match)) == 0 })
-	svtest.Eventually(t, amWait, "no resolved notification", func() bool { return noted(r, "resolved", match) })
+	svtest.Eventually(t, amWait, "no resolved notification", func() bool { return r.Seen("resolved", match) })
 	if !strings.Contains(logs.String(), "sent ProcessCrashed for web on web1 firing until") {
 		t.Errorf("log:\n%s", logs)
 	}
@@ -142,11 +125,11 @@ func TestAlertmanagerConditionHoldsUntilRecovered(t *testing.T) {
 	if len(now) != 1 || !now[0].StartsAt.Equal(first.StartsAt) || !now[0].EndsAt.After(first.EndsAt) {
 		t.Fatalf("after %d ticks: held %+v, first post %+v; want one alert, same startsAt, later endsAt", 2*aheadTicks, now, first)
 	}
-	svtest.Eventually(t, amWait, "no firing notification", func() bool { return noted(r, "firing", match) })
+	svtest.Eventually(t, amWait, "no firing notification", func() bool { return r.Seen("firing", match) })
 
 	q.Send(Alert{Kind: Recovered, Ends: Missing, Program: "db", Group: "db", State: "RUNNING", Text: "db is running again"})
 	svtest.Eventually(t, amWait, "ProcessMissing never resolved", func() bool { return len(held(t, in, match)) == 0 })
-	svtest.Eventually(t, amWait, "no resolved notification", func() bool { return noted(r, "resolved", match) })
+	svtest.Eventually(t, amWait, "no resolved notification", func() bool { return r.Seen("resolved", match) })
 }
 
 func TestAlertmanagerGroupsByProgram(t *testing.T) {
@@ -219,7 +202,7 @@ func TestAlertmanagerHeartbeat(t *testing.T) {
 	}
 	stop() // the listener stopped receiving ticks
 	svtest.Eventually(t, amWait, "heartbeat still held after the ticks stopped", func() bool { return len(held(t, in, match)) == 0 })
-	svtest.Eventually(t, amWait, "no resolved heartbeat notification", func() bool { return noted(r, "resolved", match) })
+	svtest.Eventually(t, amWait, "no resolved heartbeat notification", func() bool { return r.Seen("resolved", match) })
 }
 
 // TestAlertmanagerPayload checks the request itself against a recording

@@ -62,13 +62,6 @@ func TestAlertmanagerEpisode(t *testing.T) {
 	start(t, sv, "db")
 	svtest.Eventually(t, waitMail, "db's ProcessMissing never resolved", func() bool { return len(missing("db")) == 0 })
 	svtest.Eventually(t, waitMail, "no resolved notification", func() bool {
-		for _, n := range r.Notifications() {
-			for _, a := range n.Alerts {
-				if a.Status == "resolved" && a.Labels["alertname"] == "ProcessMissing" {
-					return true
-				}
-			}
-		}
-		return false
+		return r.Seen("resolved", map[string]string{"alertname": "ProcessMissing"})
 	})
 }

@@ -50,16 +50,7 @@ func TestAlertmanagerCrashLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	svtest.Eventually(t, waitLong, "ProcessCrashLoop never resolved", func() bool { return len(held()) == 0 })
-	svtest.Eventually(t, waitLong, "no resolved notification", func() bool {
-		for _, n := range r.Notifications() {
-			for _, a := range n.Alerts {
-				if a.Status == "resolved" && a.Labels["alertname"] == "ProcessCrashLoop" && a.Labels["program"] == "flappy" {
-					return true
-				}
-			}
-		}
-		return false
-	})
+	svtest.Eventually(t, waitLong, "no resolved notification", func() bool { return r.Seen("resolved", loop) })
 	if log := sv.ListenerStderr(t, "procmon"); !strings.Contains(log, "ProcessRecovered: procmon: flappy recovered") {
 		t.Errorf("stderr lacks the recovery:\n%s", log)
 	}

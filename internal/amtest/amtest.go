@@ -240,13 +240,7 @@ func (in *Instance) Alerts(ctx context.Context) ([]Alert, error) {
 func Match(alerts []Alert, match map[string]string) []Alert {
 	var out []Alert
 	for _, a := range alerts {
-		ok := true
-		for k, v := range match {
-			if a.Labels[k] != v {
-				ok = false
-			}
-		}
-		if ok {
+		if hasLabels(a.Labels, match) {
 			out = append(out, a)
 		}
 	}

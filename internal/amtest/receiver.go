@@ -71,3 +71,25 @@ func (r *Receiver) Notifications() []Notification {
 
 // Close stops serving.
 func (r *Receiver) Close() error { return r.srv.Close() }
+
+// Seen reports whether a notification has come with an alert of status
+// ("firing" or "resolved") whose labels include all of match.
+func (r *Receiver) Seen(status string, match map[string]string) bool {
+	for _, n := range r.Notifications() {
+		for _, a := range n.Alerts {
+			if a.Status == status && hasLabels(a.Labels, match) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasLabels(labels, match map[string]string) bool {
+	for k, v := range match {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
