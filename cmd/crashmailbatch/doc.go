@@ -6,7 +6,7 @@
 //	crashmailbatch -t TO[,TO...] -f FROM [-i MINUTES] [-s SUBJECT] [-H HOST[:PORT]]
 //	    [-e TICK_N] [-u USER (--smtp-password-env VAR | --smtp-password-file FILE | -p PASSWORD)]
 //	    [--tls | --smtp-tls none|starttls|tls] [--smtp-cacert FILE | --smtp-insecure]
-//	    [--sendmail[=CMD]]
+//	    [--sendmail[=CMD]] [--spool DIR]
 //
 // On PROCESS_STATE_EXITED with expected:0 it collects the line
 //
@@ -59,6 +59,8 @@
 //	--smtp-insecure            skip certificate verification
 //	--sendmail[=CMD]           deliver through CMD (/bin/sh -c, message on stdin)
 //	                           instead of SMTP; default CMD "/usr/sbin/sendmail -t -i"
+//	--spool DIR                a batch not sent at exit waits in DIR (one per
+//	                           listener) and goes out at the next start
 //	--details                  add to each line what supervisord knows about the
 //	                           process: exit status (signal decoded), run time,
 //	                           spawn error, description, state now, host

@@ -55,6 +55,8 @@ Options:
 	    --smtp-cacert FILE, --smtp-insecure, --from ADDRESS
 	                          deliver mail over SMTP instead of -s (the mail
 	                          options every tool shares)
+	    --spool DIR           keep queued mail in DIR until it is sent, also across
+	                          a restart of httpok or of the machine
 	    --details             add what supervisord knows about each program
 	                          reported on: run time before the restart, spawn
 	                          error, description, state now, host

@@ -75,6 +75,7 @@
 //	--smtp-user USER, --smtp-password-env VAR, --smtp-password-file FILE
 //	--smtp-tls none|starttls|tls, --smtp-cacert FILE, --smtp-insecure, --from ADDRESS
 //	                            (the mail options every tool shares)
+//	--spool DIR                 keep queued mail in DIR until sent, also across restarts
 //	--details                   add what supervisord knows about the process:
 //	                            exit status (signal decoded), run time, spawn
 //	                            error, description, state now, host

@@ -85,6 +85,9 @@ The flags are:
 	--smtp-tls, --smtp-cacert, --smtp-insecure, --from
 		Deliver mail over SMTP instead of the sendmail command (the
 		mail options every tool shares; see --help).
+	--spool DIR
+		Keep queued mail in DIR (one per listener) until it is sent,
+		also across a restart of the listener or of the machine.
 	--details
 		Add what supervisord knows about the process to each mail: last exit status (signal decoded), run time,
 		spawn error, description, state now, host.
