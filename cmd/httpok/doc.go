@@ -116,7 +116,9 @@ follows, however long the stop takes, and the report is mailed afterwards,
 with 8 s of its own. When supervisord itself is shutting down it refuses to
 start anything (SHUTDOWN_STATE), and the report says "NAME was stopped and is
 not started again: supervisord is shutting down" (or, when the stop was
-refused, "NAME not restarted: supervisord is shutting down"). Give httpok's
+refused, "NAME not restarted: supervisord is shutting down"). Subscribed
+to SUPERVISOR_STATE_CHANGE_STOPPING as well (events=TICK_60,SUPERVISOR_STATE_CHANGE_STOPPING),
+httpok learns of the shutdown at once and asks for neither. Give httpok's
 [eventlistener] a stopwaitsecs above the monitored programs' stopwaitsecs
 plus startsecs, or supervisord kills it with SIGKILL in the middle.
 

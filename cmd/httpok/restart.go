@@ -139,6 +139,10 @@ func (a *actor) restart(ctx context.Context, p rpcclient.ProcessInfo) {
 		a.line("%s not restarted: httpok is stopping", n)
 		return
 	}
+	if svstate.Stopping(ctx) {
+		a.line("%s not restarted: supervisord is shutting down", n)
+		return
+	}
 	if a.coredir != "" && len(a.gcore) > 0 {
 		a.dumpCore(ctx, n, p.PID)
 	}
@@ -170,6 +174,10 @@ func (a *actor) restart(ctx context.Context, p rpcclient.ProcessInfo) {
 		return
 	}
 
+	if svstate.Stopping(ctx) {
+		a.line("%s was stopped and is not started again: supervisord is shutting down", n)
+		return
+	}
 	sctx, cancel = context.WithTimeout(rctx, startTimeout)
 	err = a.sv.StartProcess(sctx, n, true)
 	cancel()

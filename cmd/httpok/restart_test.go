@@ -12,10 +12,12 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/internal/superlance"
+	"github.com/superlance-go/superlance/internal/svstate"
 	"github.com/superlance-go/superlance/notify"
 	"github.com/superlance-go/superlance/rpcclient"
 )
@@ -32,6 +34,7 @@ type fakeSupervisor struct {
 	mu      sync.Mutex
 	calls   []string
 	infos   int
+	onStop  func() // runs during each stop, e.g. as supervisord announces its shutdown
 }
 
 func (f *fakeSupervisor) GetAllProcessInfo(context.Context) ([]rpcclient.ProcessInfo, error) {
@@ -45,6 +48,9 @@ func (f *fakeSupervisor) StopProcess(_ context.Context, name string, wait bool) 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("stop %s %v", name, wait))
+	if f.onStop != nil {
+		f.onStop()
+	}
 	if err := f.stopErr[name]; err != nil {
 		return err
 	}
@@ -427,4 +433,33 @@ func TestCoreFileStaysInCoreDir(t *testing.T) {
 	if want := cores + "/grp:.._.._x\n42\n"; string(got) != want {
 		t.Errorf("gcore argv: got %q, want %q", got, want)
 	}
+}
+
+// TestTickSupervisordStopping: once supervisord announced its shutdown
+// (SUPERVISOR_STATE_CHANGE_STOPPING), it refuses to start anything: no
+// restart is begun, and one in progress ends after the stop with a report
+// saying why, instead of a start that fails.
+func TestTickSupervisordStopping(t *testing.T) {
+	t.Run("before the restart", func(t *testing.T) {
+		var stopping atomic.Bool
+		stopping.Store(true)
+		sv := &fakeSupervisor{procs: upstreamProcs()}
+		th := newTickHarness(t, []string{"-p", "foo", "-m", "ops@example.com"}, sv, result{msg: failedCheck}, nil)
+		th.h.tick(svstate.WithStopping(context.Background(), &stopping))
+		if len(sv.calls) != 0 || len(th.mails) != 1 || !strings.Contains(th.mails[0].Body, "foo not restarted: supervisord is shutting down") {
+			t.Errorf("got calls %q, mails %+v; want no call and a report saying supervisord is shutting down", sv.calls, th.mails)
+		}
+	})
+	t.Run("during the stop", func(t *testing.T) {
+		var stopping atomic.Bool
+		sv := &fakeSupervisor{procs: upstreamProcs(), onStop: func() { stopping.Store(true) }}
+		th := newTickHarness(t, []string{"-p", "foo", "-m", "ops@example.com"}, sv, result{msg: failedCheck}, nil)
+		th.h.tick(svstate.WithStopping(context.Background(), &stopping))
+		if want := []string{"stop foo true"}; !reflect.DeepEqual(sv.calls, want) {
+			t.Errorf("got calls %q, want %q", sv.calls, want)
+		}
+		if len(th.mails) != 1 || !strings.Contains(th.mails[0].Body, "foo was stopped and is not started again: supervisord is shutting down") {
+			t.Errorf("got mails %+v, want the report saying foo stays stopped because supervisord is shutting down", th.mails)
+		}
+	})
 }

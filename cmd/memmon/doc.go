@@ -120,6 +120,9 @@ not try: it logs and mails "Process GROUP:NAME was stopped (RSS N) and is not
 started again: supervisord is shutting down" (subject "process GROUP:NAME
 stopped: supervisord is shutting down"), or "Not restarting GROUP:NAME (RSS
 N): supervisord is shutting down" when the stop itself was refused.
+Subscribed to SUPERVISOR_STATE_CHANGE_STOPPING as well
+(events=TICK_60,SUPERVISOR_STATE_CHANGE_STOPPING), memmon learns of the
+shutdown at once and asks for neither.
 
 Exit status: 0 after --help or when supervisord closes stdin or sends
 SIGTERM or SIGHUP (queued mail is delivered first, within a few seconds); 1 when not

@@ -171,6 +171,12 @@ func (m *memmon) restart(ctx context.Context, namespec string, rss uint64) {
 		m.log.Printf("Not restarting %s: memmon is stopping", namespec)
 		return
 	}
+	if svstate.Stopping(ctx) {
+		msg := fmt.Sprintf("Not restarting %s (RSS %d): supervisord is shutting down", namespec, rss)
+		m.log.Print(msg)
+		m.mail(fmt.Sprintf("process %s not restarted: supervisord is shutting down", namespec), msg, info)
+		return
+	}
 	m.log.Printf("Restarting %s", namespec)
 	// From the stop on, the restart is one step that ends with the start
 	// even when memmon is told to stop meanwhile (SIGTERM, stdin EOF):
@@ -207,10 +213,16 @@ func (m *memmon) restart(ctx context.Context, namespec string, rss uint64) {
 		m.mail(fmt.Sprintf("failed to stop process %s, exiting", namespec), msg, info)
 		return
 	}
-	sctx, cancel = context.WithTimeout(rctx, restartTimeout)
-	err = m.sv.StartProcess(sctx, namespec, true)
-	cancel()
-	if svstate.ShuttingDown(err) {
+	// supervisord refuses to start anything once it announced its
+	// shutdown: do not ask.
+	down := svstate.Stopping(ctx)
+	if !down {
+		sctx, cancel = context.WithTimeout(rctx, restartTimeout)
+		err = m.sv.StartProcess(sctx, namespec, true)
+		cancel()
+		down = svstate.ShuttingDown(err)
+	}
+	if down {
 		msg := fmt.Sprintf("Process %s was stopped (RSS %d) and is not started again: supervisord is shutting down", namespec, rss)
 		m.log.Print(msg)
 		m.mail(fmt.Sprintf("process %s stopped: supervisord is shutting down", namespec), msg, info)

@@ -6,6 +6,7 @@ package svstate
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 
 	"github.com/superlance-go/superlance/rpcclient"
 )
@@ -34,4 +35,21 @@ func Down(ctx context.Context, probe func(context.Context) error) string {
 	default:
 		return "supervisord does not answer (shut down?)"
 	}
+}
+
+type stoppingKey struct{}
+
+// WithStopping returns ctx carrying flag, which the event loop sets when
+// supervisord announces its shutdown or restart
+// (SUPERVISOR_STATE_CHANGE_STOPPING, for a listener subscribed to it).
+func WithStopping(ctx context.Context, flag *atomic.Bool) context.Context {
+	return context.WithValue(ctx, stoppingKey{}, flag)
+}
+
+// Stopping reports whether supervisord announced its shutdown to the
+// listener whose work ctx belongs to: it then refuses to start anything,
+// so a restart is not begun, or not completed.
+func Stopping(ctx context.Context) bool {
+	flag, _ := ctx.Value(stoppingKey{}).(*atomic.Bool)
+	return flag != nil && flag.Load()
 }

@@ -7,15 +7,18 @@ import (
 	"context"
 	"io"
 	"log"
+	"sync/atomic"
 
 	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/eventproto"
+	"github.com/superlance-go/superlance/internal/svstate"
 )
 
 // Serve runs the event loop: every TICK_* event starts job off the event
 // loop, unless the previous job is still running, in which case the tick is
 // logged and skipped, and goes to alerts (for --heartbeat); every other
-// event is acknowledged and ignored. On stdin EOF or when ctx is done it
+// event is acknowledged and ignored, except SUPERVISOR_STATE_CHANGE_STOPPING,
+// which svstate.Stopping then reports to the job. On stdin EOF or when ctx is done it
 // waits for the job and delivers queued alerts (alerts may be nil) within
 // the grace period. flush, when given, runs
 // between the two: whatever holds alerts back (context being fetched,
@@ -32,8 +35,15 @@ import (
 func Serve(ctx context.Context, stdin io.Reader, stdout io.Writer, logger *log.Logger, alerts *alert.Queue, job func(context.Context), flush ...func(context.Context)) error {
 	// SIGTERM must not cut a restart in half: the job's context survives
 	// ctx, and the drain cancels it when the grace period ends.
-	worker := eventproto.NewWorker(context.WithoutCancel(ctx))
+	var stopping atomic.Bool
+	worker := eventproto.NewWorker(svstate.WithStopping(context.WithoutCancel(ctx), &stopping))
 	handler := func(_ context.Context, ev eventproto.Event) {
+		if ev.Name() == eventproto.SupervisorStateChangeStopping {
+			// No restart is begun or completed from now on.
+			stopping.Store(true)
+			logger.Print("supervisord is shutting down")
+			return
+		}
 		if !ev.IsTick() {
 			return
 		}
