@@ -39,9 +39,9 @@ func Serve(ctx context.Context, stdin io.Reader, stdout io.Writer, logger *log.L
 	worker := eventproto.NewWorker(svstate.WithStopping(context.WithoutCancel(ctx), &stopping))
 	handler := func(_ context.Context, ev eventproto.Event) {
 		if ev.Name() == eventproto.SupervisorStateChangeStopping {
-			// No restart is begun or completed from now on.
+			// No restart is begun or completed from now on. Not logged:
+			// a restart it prevents says so in its report.
 			stopping.Store(true)
-			logger.Print("supervisord is shutting down")
 			return
 		}
 		if !ev.IsTick() {
