@@ -73,6 +73,11 @@ type Queue struct {
 	stop   chan struct{} // closed by Close
 	done   chan struct{} // closed when the delivery goroutine returns
 
+	// With a Spool, spooler writes the files off the caller's goroutine:
+	// a synced write takes milliseconds, which an event loop must not wait.
+	spoolc      chan *item    // closed by Close
+	spoolerDone chan struct{} // closed when the spooler returns
+
 	mu          sync.Mutex
 	pending     []*item
 	closed      bool
@@ -80,10 +85,14 @@ type Queue struct {
 	undelivered []undelivered // cut short by Close's ctx
 }
 
-// item is a queued delivery and its spool file ("" when not spooled).
+// item is a queued delivery and, with a Spool, its file.
 type item struct {
-	d    Delivery
-	file string
+	d   Delivery
+	msg *Message // to write to the spool; nil when not spooled
+
+	mu   sync.Mutex
+	file string // "" until written
+	done bool   // delivered or given up: a late write is skipped
 }
 
 type undelivered struct {
@@ -118,9 +127,35 @@ func NewQueue(t Transport, o QueueOptions) *Queue {
 	q.ctx, q.cancel = context.WithCancel(context.Background())
 	if o.Spool != nil && t != nil {
 		q.loadSpool()
+		q.spoolc = make(chan *item, o.Size)
+		q.spoolerDone = make(chan struct{})
+		go q.spooler()
 	}
 	go q.run()
 	return q
+}
+
+// spooler writes queued mail to the spool, in the order it was queued.
+func (q *Queue) spooler() {
+	defer close(q.spoolerDone)
+	for it := range q.spoolc {
+		q.write(it)
+	}
+}
+
+// write stores it in the spool unless it is already done with.
+func (q *Queue) write(it *item) {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	if it.done || it.file != "" {
+		return
+	}
+	file, err := q.opts.Spool.Write(it.msg)
+	if err != nil {
+		q.log.Printf("%s: not written to the spool, kept in memory only: %v", it.d, err)
+		return
+	}
+	it.file = file
 }
 
 // loadSpool queues the mail left in the spool.
@@ -141,22 +176,16 @@ func (q *Queue) loadSpool() {
 // Enqueue queues m for delivery through the queue's transport. It never
 // blocks on the network; it returns an error only for a message that can
 // never be sent (Validate fails) and after Close. The queue keeps its own
-// copy of m; with a Spool, the copy is written there first.
+// copy of m; with a Spool, the copy is also written there, in the
+// background, within milliseconds.
 func (q *Queue) Enqueue(m *Message) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
 	c := m.clone()
 	it := &item{d: &Mail{Transport: q.t, Message: c}}
-	if q.isClosed() {
-		return ErrQueueClosed
-	}
-	if q.opts.Spool != nil {
-		file, err := q.opts.Spool.Write(c)
-		if err != nil {
-			q.log.Printf("%s: not written to the spool, kept in memory only: %v", it.d, err)
-		}
-		it.file = file
+	if q.spoolc != nil {
+		it.msg = c
 	}
 	return q.add(it)
 }
@@ -164,18 +193,22 @@ func (q *Queue) Enqueue(m *Message) error {
 // Add queues d. It never blocks; it returns an error only after Close.
 func (q *Queue) Add(d Delivery) error { return q.add(&item{d: d}) }
 
-func (q *Queue) isClosed() bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.closed
-}
-
 func (q *Queue) add(it *item) error {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
-		q.forget(it)
 		return ErrQueueClosed
+	}
+	if it.msg != nil {
+		select {
+		case q.spoolc <- it:
+		default:
+			// The spooler is behind by a whole queue: the disk is slow
+			// or full. Writing here keeps every queued mail spooled.
+			q.mu.Unlock()
+			q.write(it)
+			q.mu.Lock()
+		}
 	}
 	q.mu.Unlock()
 	q.push(it)
@@ -217,6 +250,9 @@ func (q *Queue) Close(ctx context.Context) []Delivery {
 		return nil
 	}
 	q.closed = true
+	if q.spoolc != nil {
+		close(q.spoolc)
+	}
 	q.mu.Unlock()
 	close(q.stop)
 
@@ -224,6 +260,9 @@ func (q *Queue) Close(ctx context.Context) []Delivery {
 	<-q.done
 	cut()
 	q.cancel()
+	if q.spoolerDone != nil {
+		<-q.spoolerDone // every file is written before it is reported
+	}
 
 	q.mu.Lock()
 	left := q.undelivered
@@ -235,7 +274,7 @@ func (q *Queue) Close(ctx context.Context) []Delivery {
 
 	var out []Delivery
 	for _, u := range left {
-		if u.it.file != "" {
+		if u.it.spooled() {
 			q.log.Printf("%s not delivered before exit (%v): kept in the spool %s for the next start", u.it.d, u.err, q.opts.Spool.Dir())
 		} else {
 			q.log.Printf("%s not delivered before exit (%v)%s", u.it.d, u.err, dump(u.it.d))
@@ -338,12 +377,22 @@ func (q *Queue) giveUp(it *item, why string) {
 
 // forget removes it from the spool: it is delivered or given up.
 func (q *Queue) forget(it *item) {
-	if it.file == "" {
+	it.mu.Lock()
+	it.done = true
+	file := it.file
+	it.mu.Unlock()
+	if file == "" {
 		return
 	}
-	if err := q.opts.Spool.Remove(it.file); err != nil {
+	if err := q.opts.Spool.Remove(file); err != nil {
 		q.log.Printf("removing %s from the spool: %v", it.d, err)
 	}
+}
+
+func (it *item) spooled() bool {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	return it.file != ""
 }
 
 // keep records it as undelivered for Close to report.
