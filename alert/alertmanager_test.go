@@ -108,7 +108,7 @@ func TestAlertmanagerConditionHoldsUntilRecovered(t *testing.T) {
 	in := amtest.Start(t, amtest.Config{Receiver: r.URL})
 	am, _ := newAM(t, AlertmanagerOptions{URLs: []string{in.URL}, Instance: "fleet-7"})
 	q := NewQueue(Options{Tool: "missingmail", Host: "web1"}, am)
-	_, ticks := ticker(t, am, time.Second)
+	_, ticks := ticker(t, am, 2*time.Second) // endsAt 6 s ahead: room for a slow post on a loaded machine
 	// Alertmanager never moves a firing alert's endsAt earlier, so the
 	// first post must already know the tick period.
 	svtest.Eventually(t, amWait, "no tick", func() bool { return ticks() > 0 })
@@ -191,7 +191,7 @@ func TestAlertmanagerHeartbeat(t *testing.T) {
 	r := amtest.NewReceiverT(t)
 	in := amtest.Start(t, amtest.Config{Receiver: r.URL})
 	am, _ := newAM(t, AlertmanagerOptions{URLs: []string{in.URL}, Heartbeat: true, Host: "web1"})
-	stop, ticks := ticker(t, am, time.Second)
+	stop, ticks := ticker(t, am, 2*time.Second) // endsAt 6 s ahead: room for a slow post on a loaded machine
 	match := map[string]string{"alertname": HeartbeatName, "instance": "web1", "job": "supervisord"}
 	svtest.Eventually(t, amWait, "no heartbeat", func() bool { return len(held(t, in, match)) == 1 })
 	first := held(t, in, match)[0]
