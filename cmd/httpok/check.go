@@ -32,9 +32,11 @@ type checker struct {
 	url     *url.URL
 	timeout time.Duration
 	tls     *tls.Config
+	method  string      // GET or HEAD; "" is GET
+	header  http.Header // sent with every check; values may be secrets
 }
 
-// check GETs the URL once. The whole exchange (connect, TLS, headers, body)
+// check asks for the URL once (GET, or HEAD with --method). The whole exchange (connect, TLS, headers, body)
 // shares one deadline of c.timeout; upstream applied its timeout to each
 // socket operation instead, so a server trickling bytes could hold it forever.
 func (c *checker) check(ctx context.Context) result {
@@ -57,11 +59,23 @@ func (c *checker) check(ctx context.Context) result {
 		// Upstream does not follow redirects: a 302 is judged against -c.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url.String(), nil)
+	method := c.method
+	if method == "" {
+		method = http.MethodGet
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.url.String(), nil)
 	if err != nil {
 		return c.failed(ctx, err)
 	}
 	req.Header.Set("User-Agent", "httpok")
+	for name, values := range c.header {
+		if name == "Host" {
+			// net/http takes the virtual host from req.Host only.
+			req.Host = values[len(values)-1]
+			continue
+		}
+		req.Header[name] = values
+	}
 	req.Header.Set("Accept-Encoding", "identity")
 	resp, err := client.Do(req)
 	if err != nil {

@@ -3,9 +3,12 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -15,6 +18,7 @@ import (
 	"github.com/superlance-go/superlance/internal/alertctx"
 	"github.com/superlance-go/superlance/internal/alertflags"
 	"github.com/superlance-go/superlance/internal/cli"
+	"github.com/superlance-go/superlance/internal/httpheader"
 	"github.com/superlance-go/superlance/internal/mailflags"
 )
 
@@ -35,6 +39,13 @@ type grammar struct {
 	Eager    bool     `short:"e" name:"eager" help:"Check even when no monitored process is RUNNING (default)."`
 	NotEager bool     `short:"E" name:"not-eager" help:"Check only when a monitored process is RUNNING."`
 	Name     string   `short:"n" name:"name" placeholder:"NAME" help:"Name shown in the mail subject: httpok [NAME]: ..."`
+
+	Failures      int      `name:"failures" default:"1" placeholder:"N" help:"Restart only after N checks in a row have failed; a passing check starts the count again (default ${default}: the first failed check, as upstream)."`
+	Grace         string   `name:"grace" default:"0" placeholder:"SECONDS" help:"Neither check nor restart while a monitored process has been RUNNING for less than SECONDS, by supervisord's start time (default ${default}: no grace, as upstream)."`
+	Header        []string `name:"header" sep:"none" placeholder:"'NAME: VALUE'" help:"Send this header with every check (repeatable; Host sets the virtual host); values are never logged nor mailed (default: none)."`
+	HeaderFile    string   `name:"header-file" placeholder:"FILE" help:"Read more check headers from FILE, one 'NAME: VALUE' per line, at start (for tokens: argv is visible to every local user; default: none)."`
+	BasicAuthFile string   `name:"basic-auth-file" placeholder:"FILE" help:"Log in to the URL with HTTP basic authentication, USER:PASSWORD from the first line of FILE, read at start (default: no login)."`
+	Method        string   `name:"method" enum:"GET,HEAD" default:"GET" placeholder:"GET|HEAD" help:"HTTP method of the check: GET or HEAD (default ${default}, as upstream; -b needs GET)."`
 
 	HTTPSVerify bool   `name:"https-verify" aliases:"tls-verify" help:"Verify the server certificate of an https URL (off by default, as upstream)."`
 	HTTPSCACert string `name:"https-cacert" aliases:"tls-cacert" placeholder:"FILE" help:"PEM file of CAs to verify the https URL against (implies --https-verify)."`
@@ -67,6 +78,11 @@ type config struct {
 	tlsConfig *tls.Config
 	alert     alertctx.Flags
 	channels  *alertflags.Channels
+
+	failures int           // --failures: failed checks in a row before acting
+	grace    time.Duration // --grace; 0: none
+	method   string        // --method
+	header   http.Header   // --header, --header-file, --basic-auth-file
 }
 
 // parseArgs parses and validates the command line. done reports that run
@@ -131,7 +147,88 @@ func (g *grammar) config(given map[string]bool, env []string) (*config, error) {
 	if cfg.mail, err = g.Mail.Mail(given, env); err != nil {
 		return nil, err
 	}
+	if err := g.checkPolicy(cfg); err != nil {
+		return nil, err
+	}
 	return cfg, nil
+}
+
+// checkPolicy validates the options of when to act (--failures, --grace)
+// and how to ask (--method, --header, --header-file, --basic-auth-file).
+// No error quotes a header value or the login: they may be secrets.
+func (g *grammar) checkPolicy(cfg *config) error {
+	if g.Failures < 1 {
+		return fmt.Errorf("--failures %d: want 1 or more failed checks in a row", g.Failures)
+	}
+	cfg.failures = g.Failures
+	var err error
+	if cfg.grace, err = parseGrace(g.Grace); err != nil {
+		return err
+	}
+	cfg.method = g.Method
+	if cfg.method == http.MethodHead && cfg.hasBody {
+		return errors.New("-b needs --method GET: a HEAD answer has no body")
+	}
+	cfg.header = http.Header{}
+	for _, h := range g.Header {
+		if err := httpheader.Add(cfg.header, h, reservedHeaders...); err != nil {
+			return fmt.Errorf("--header: %w", err)
+		}
+	}
+	if g.HeaderFile != "" {
+		if err := httpheader.AddFile(cfg.header, g.HeaderFile, reservedHeaders...); err != nil {
+			return fmt.Errorf("--header-file: %w", err)
+		}
+	}
+	if g.BasicAuthFile != "" {
+		if cfg.header.Get("Authorization") != "" {
+			return errors.New("--basic-auth-file and an Authorization header: give the login one way")
+		}
+		login, err := readLogin(g.BasicAuthFile)
+		if err != nil {
+			return fmt.Errorf("--basic-auth-file: %w", err)
+		}
+		cfg.header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(login)))
+	}
+	return nil
+}
+
+// reservedHeaders are set by httpok itself: the connection is closed after
+// every check, and the body is read as sent, for -b.
+var reservedHeaders = []string{"Accept-Encoding", "Connection", "Content-Length", "Transfer-Encoding"}
+
+// parseGrace reads --grace: seconds, decimals allowed, 0 or more.
+func parseGrace(s string) (time.Duration, error) {
+	secs, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(secs) || math.IsInf(secs, 0) {
+		return 0, fmt.Errorf("--grace %q: not a number of seconds", s)
+	}
+	if secs < 0 {
+		return 0, fmt.Errorf("--grace %q: cannot be negative", s)
+	}
+	if secs > float64(math.MaxInt64/int64(time.Second)) {
+		return 0, fmt.Errorf("--grace %q: too large", s)
+	}
+	return time.Duration(secs * float64(time.Second)), nil
+}
+
+// readLogin reads USER:PASSWORD from the first line of file. The error
+// never shows the line.
+func readLogin(file string) (string, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", err
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	first = strings.TrimSuffix(first, "\r")
+	user, _, ok := strings.Cut(first, ":")
+	switch {
+	case !ok:
+		return "", fmt.Errorf("%s: want USER:PASSWORD on the first line", file)
+	case user == "":
+		return "", fmt.Errorf("%s: the user name before ':' is empty", file)
+	}
+	return first, nil
 }
 
 // parseTimeout accepts what upstream accepts (an integer number of seconds)

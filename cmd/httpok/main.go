@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/internal/alertctx"
@@ -87,14 +88,18 @@ type httpok struct {
 	// failing holds the programs (namespecs, "" for a check about none)
 	// whose failed check fires as a condition until a check passes.
 	failing map[[2]string]bool
+	// failed are the failed checks in a row since the last pass or
+	// restart, under --failures N > 1; at most N are kept.
+	failed []failure
+	now    func() time.Time
 }
 
 func newHTTPOK(cfg *config, sv supervisor, env []string, logger *log.Logger) *httpok {
-	c := &checker{rawURL: cfg.rawURL, url: cfg.url, timeout: cfg.timeout, tls: cfg.tlsConfig}
+	c := &checker{rawURL: cfg.rawURL, url: cfg.url, timeout: cfg.timeout, tls: cfg.tlsConfig, method: cfg.method, header: cfg.header}
 	var me self
 	me.name, _ = environ.Get(env, "SUPERVISOR_PROCESS_NAME")
 	me.group, _ = environ.Get(env, "SUPERVISOR_GROUP_NAME")
-	h := &httpok{cfg: cfg, sv: sv, check: c.check, self: me, log: logger, failing: map[[2]string]bool{}}
+	h := &httpok{cfg: cfg, sv: sv, check: c.check, self: me, log: logger, failing: map[[2]string]bool{}, now: time.Now}
 	h.send = cfg.alert.Sender(env, h.deliver, alertctx.SenderOptions{Log: logger, Summary: h.summary})
 	return h
 }
@@ -102,7 +107,7 @@ func newHTTPOK(cfg *config, sv supervisor, env []string, logger *log.Logger) *ht
 // tick is the work of one TICK event, run by the worker off the event loop.
 func (h *httpok) tick(ctx context.Context) {
 	cfg := h.cfg
-	if !cfg.eager {
+	if !cfg.eager || cfg.grace > 0 {
 		ictx, cancel := context.WithTimeout(ctx, infoTimeout)
 		procs, err := h.sv.GetAllProcessInfo(ictx)
 		cancel()
@@ -110,25 +115,55 @@ func (h *httpok) tick(ctx context.Context) {
 			h.log.Printf("getAllProcessInfo: %s; skipping this check", superlance.ErrorText(err))
 			return
 		}
-		if !monitoredRunning(procs, cfg.programs, cfg.any, h.self) {
+		if !cfg.eager && !monitoredRunning(procs, cfg.programs, cfg.any, h.self) {
+			// The failures counted were about a process that is gone.
+			h.failed = nil
+			return
+		}
+		if p, ok := warmingUp(procs, cfg.programs, cfg.any, h.self, cfg.grace); ok {
+			h.log.Printf("not checking: %s has been RUNNING for %v, less than --grace %v", p.Namespec(), uptime(p), cfg.grace)
+			h.failed = nil
 			return
 		}
 	}
 	res := h.check(ctx)
 	subj, bad := verdict(res, cfg.rawURL, cfg.codes, cfg.body)
 	if !bad {
+		if len(h.failed) > 0 {
+			h.log.Printf("check passed after %d failed %s; counting from 0 again", len(h.failed), plural(len(h.failed), "check", "checks"))
+			h.failed = nil
+		}
 		h.recovered()
 		return
 	}
 	h.log.Print(res.msg)
-	a := &actor{sv: h.sv, programs: cfg.programs, any: cfg.any, gcore: cfg.gcore, coredir: cfg.coredir, self: h.self, log: h.log}
+	var failures string
+	if cfg.failures > 1 {
+		h.failed = append(h.failed, failure{when: h.now(), msg: res.msg})
+		if n := len(h.failed); n < cfg.failures {
+			h.log.Printf("%d of %d failed checks in a row (--failures %d); not acting yet", n, cfg.failures, cfg.failures)
+			return
+		}
+		h.failed = h.failed[len(h.failed)-cfg.failures:]
+		failures = failureReport(h.failed)
+	}
+	a := &actor{sv: h.sv, programs: cfg.programs, any: cfg.any, gcore: cfg.gcore, coredir: cfg.coredir, grace: cfg.grace, self: h.self, log: h.log}
 	lines, ok := a.act(ctx, res.msg)
+	if ok {
+		// Acted: the next restart needs cfg.failures new failures. When
+		// httpok could not act at all, the next failed check tries again.
+		h.failed = nil
+	}
 	if (!ok || !h.mailing) && !cfg.channels.Any() {
 		return
 	}
+	text := strings.Join(lines, "\n")
+	if failures != "" {
+		text = failures + "\n\n" + text
+	}
 	// A failed check is a condition for Alertmanager: it fires until a
 	// check passes. It is mailed only when httpok could act, as upstream.
-	al := alert.Alert{Kind: alert.HealthCheck, Holds: true, NoMail: !ok, Subject: subject(cfg.name, subj), Text: strings.Join(lines, "\n")}
+	al := alert.Alert{Kind: alert.HealthCheck, Holds: true, NoMail: !ok, Subject: subject(cfg.name, subj), Text: text}
 	// --flood counts per program: the one the mail is about, or the URL
 	// for a mail about several.
 	key := cfg.rawURL
@@ -142,6 +177,29 @@ func (h *httpok) tick(ctx context.Context) {
 	}
 	h.failing[[2]string{al.Group, al.Program}] = true
 	h.send.SendAll(al, key, reqs)
+}
+
+// failure is one failed check counted towards --failures.
+type failure struct {
+	when time.Time
+	msg  string // the report's first line, as logged
+}
+
+// failureReport is the block a mail starts with under --failures N > 1:
+// how many checks failed in a row, and when and how each did.
+func failureReport(failed []failure) string {
+	lines := []string{fmt.Sprintf("%d checks in a row failed:", len(failed))}
+	for _, f := range failed {
+		lines = append(lines, f.when.Format("2006-01-02 15:04:05")+" "+strings.Join(strings.Fields(f.msg), " "))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // recovered resolves the failed checks once a check passes again; nobody

@@ -54,6 +54,7 @@ type actor struct {
 	any      bool
 	gcore    []string // command words; empty disables core dumps
 	coredir  string
+	grace    time.Duration // --grace: a process RUNNING for less is left alone
 	self     self
 	log      *log.Logger
 	lines    []string
@@ -81,6 +82,25 @@ func monitoredRunning(procs []rpcclient.ProcessInfo, programs []string, any bool
 		}
 	}
 	return false
+}
+
+// uptime is how long p has been running, by supervisord's clock.
+func uptime(p rpcclient.ProcessInfo) time.Duration {
+	return time.Duration(max(p.Now-p.Start, 0)) * time.Second
+}
+
+// warmingUp returns a monitored process that has been RUNNING for less
+// than grace: while one warms up, a failed check says nothing about it.
+func warmingUp(procs []rpcclient.ProcessInfo, programs []string, any bool, me self, grace time.Duration) (rpcclient.ProcessInfo, bool) {
+	if grace <= 0 {
+		return rpcclient.ProcessInfo{}, false
+	}
+	for _, p := range procs {
+		if p.State == rpcclient.StateRunning && !me.is(p) && (any || matches(programs, p)) && uptime(p) < grace {
+			return p, true
+		}
+	}
+	return rpcclient.ProcessInfo{}, false
 }
 
 // act restarts the selected processes, as upstream's act(): it returns the
@@ -132,6 +152,12 @@ func (a *actor) restart(ctx context.Context, p rpcclient.ProcessInfo) {
 	n := p.Namespec()
 	if p.State != rpcclient.StateRunning {
 		a.line("%s not in RUNNING state, NOT restarting", n)
+		return
+	}
+	if a.grace > 0 && uptime(p) < a.grace {
+		// (Re)started since the check was decided on: the check said
+		// nothing about this run of it.
+		a.line("%s has been RUNNING for %v, less than --grace %v, NOT restarting", n, uptime(p), a.grace)
 		return
 	}
 	if ctx.Err() != nil {

@@ -6,17 +6,15 @@
 package alertflags
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"log"
 	"net/http"
-	"net/textproto"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/superlance-go/superlance/alert"
+	"github.com/superlance-go/superlance/internal/httpheader"
 )
 
 // Options are the long-only options of the webhook and Alertmanager
@@ -38,6 +36,9 @@ type Options struct {
 // mailflags.RewriteSendmail.
 var ValueFlags = []string{"--webhook", "--webhook-format", "--webhook-header", "--webhook-header-file",
 	"--alertmanager", "--instance", "--label", "--resolve-after"}
+
+// reserved are the headers a webhook request carries by itself.
+var reserved = []string{"Content-Type", "Content-Length", "Host", "Transfer-Encoding"}
 
 // Channels is the checked form of Options.
 type Channels struct {
@@ -88,12 +89,12 @@ func (f *Options) Channels() (*Channels, error) {
 		return nil, fmt.Errorf("--resolve-after %v: want a positive duration", f.ResolveAfter)
 	}
 	for _, h := range f.WebhookHeader {
-		if err := addHeader(c.Header, h); err != nil {
+		if err := httpheader.Add(c.Header, h, reserved...); err != nil {
 			return nil, fmt.Errorf("--webhook-header: %w", err)
 		}
 	}
 	if f.WebhookHeaderFile != "" {
-		if err := readHeaderFile(c.Header, f.WebhookHeaderFile); err != nil {
+		if err := httpheader.AddFile(c.Header, f.WebhookHeaderFile, reserved...); err != nil {
 			return nil, fmt.Errorf("--webhook-header-file: %w", err)
 		}
 	}
@@ -111,69 +112,6 @@ func (f *Options) Channels() (*Channels, error) {
 		c.Labels[name] = value
 	}
 	return c, nil
-}
-
-// addHeader parses "Name: value". The error never quotes the value: it may
-// be a token.
-func addHeader(h http.Header, line string) error {
-	name, value, ok := strings.Cut(line, ":")
-	name = strings.TrimSpace(name)
-	if !ok || !validFieldName(name) {
-		return fmt.Errorf("want 'NAME: VALUE', got a line starting %q", firstWord(line))
-	}
-	value = strings.TrimSpace(value)
-	if strings.ContainsAny(value, "\r\n\x00") {
-		return fmt.Errorf("header %s: the value holds a line break", name)
-	}
-	switch textproto.CanonicalMIMEHeaderKey(name) {
-	case "Content-Type", "Content-Length", "Host", "Transfer-Encoding":
-		return fmt.Errorf("header %s is set by the listener itself", name)
-	}
-	h.Add(name, value)
-	return nil
-}
-
-func firstWord(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), " ")
-	if len(s) > 20 {
-		s = s[:20]
-	}
-	return s
-}
-
-// validFieldName reports whether s is an HTTP header name (an RFC 9110
-// token).
-func validFieldName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// readHeaderFile adds the headers of a file: one per line, blank lines and
-// lines starting with # ignored.
-func readHeaderFile(h http.Header, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for n := 1; s.Scan(); n++ {
-		line := strings.TrimSpace(s.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if err := addHeader(h, line); err != nil {
-			return fmt.Errorf("line %d: %w", n, err)
-		}
-	}
-	return s.Err()
 }
 
 // Transports starts the webhook and Alertmanager transports configured.
