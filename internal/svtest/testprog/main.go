@@ -11,13 +11,18 @@
 //	    until SIGTERM (ignored with -ignore-term); SIGHUP, SIGUSR1 and
 //	    SIGUSR2 are reported on stdout as "got signal SIGUSR1"
 //	testprog http -addr 127.0.0.1:PORT [-addr-file FILE] [-hang-after 3s] [-status 200] [-body ok]
+//	              [-warm-up 3s] [-log-requests]
 //	    serve HTTP; after hang-after the server keeps accepting connections
-//	    but never answers; -addr-file receives the bound address (for port 0)
-//	testprog alloc -mb 50 [-children 0] [-grow-per-sec 0]
+//	    but never answers; -addr-file receives the bound address (for port 0);
+//	    for the first warm-up after start it answers 503 (a slow starter);
+//	    -log-requests prints "answered STATUS" on stdout for every request
+//	testprog alloc -mb 50 [-children 0] [-grow-per-sec 0] [-spike-mb 0]
 //	    allocate N MB and touch every page so that RSS really grows, then
 //	    sleep; with -children N, start N copies that hold the memory while
 //	    this process holds little (for memmon's cumulative mode); with
-//	    -grow-per-sec M, add M MB every second
+//	    -grow-per-sec M, add M MB every second; with -spike-mb M, SIGUSR1
+//	    adds M MB and SIGUSR2 gives them back to the system (a spike the
+//	    test starts and ends), each reported on stdout once done
 //	testprog fail
 //	    exit 1 at once
 //	testprog record -out FILE
@@ -39,6 +44,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -155,6 +161,8 @@ func serveHTTP(args []string) error {
 	hangAfter := fs.Duration("hang-after", 0, "stop answering after this long (0: never)")
 	status := fs.Int("status", http.StatusOK, "status code to answer")
 	body := fs.String("body", "ok", "body to answer")
+	warmUp := fs.Duration("warm-up", 0, "answer 503 for this long after start")
+	logRequests := fs.Bool("log-requests", false, "print the status of every answer on stdout")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -182,7 +190,14 @@ func serveHTTP(args []string) error {
 			}
 			return
 		}
-		w.WriteHeader(*status)
+		code := *status
+		if time.Since(start) < *warmUp {
+			code = http.StatusServiceUnavailable
+		}
+		if *logRequests {
+			fmt.Printf("answered %d\n", code)
+		}
+		w.WriteHeader(code)
 		io.WriteString(w, *body)
 	})
 	fmt.Printf("serving on %s\n", l.Addr())
@@ -211,9 +226,15 @@ func alloc(args []string) error {
 	mb := fs.Int("mb", 50, "megabytes to allocate")
 	children := fs.Int("children", 0, "copies that hold the memory instead of this process")
 	grow := fs.Int("grow-per-sec", 0, "megabytes added every second")
+	spikeMB := fs.Int("spike-mb", 0, "megabytes added on SIGUSR1 and given back on SIGUSR2")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	spike := make(chan os.Signal, 1)
+	if *spikeMB > 0 {
+		signal.Notify(spike, syscall.SIGUSR1, syscall.SIGUSR2)
+	}
+	var spiked []byte
 	term := terminated()
 	var procs []*exec.Cmd
 	if *children > 0 {
@@ -246,6 +267,18 @@ func alloc(args []string) error {
 		select {
 		case <-tick:
 			touch(*grow)
+		case sig := <-spike:
+			if sig == syscall.SIGUSR1 && spiked == nil {
+				spiked = make([]byte, *spikeMB<<20)
+				for i := 0; i < len(spiked); i += pageSize {
+					spiked[i] = 1
+				}
+				fmt.Printf("spiked by %d MB\n", *spikeMB)
+			} else if sig == syscall.SIGUSR2 && spiked != nil {
+				spiked = nil
+				debug.FreeOSMemory()
+				fmt.Printf("spike of %d MB released\n", *spikeMB)
+			}
 		case <-term:
 			var wg sync.WaitGroup
 			for _, c := range procs {
