@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/big"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/superlance-go/superlance/internal/alertctx"
@@ -25,9 +26,10 @@ const description = "A supervisord event listener that restarts processes whose 
 // can name the option and the value exactly.
 type grammar struct {
 	Cumulative bool     `short:"c" name:"cumulative" help:"Count a process's RSS plus that of all its descendants."`
-	Program    []string `short:"p" name:"program" sep:"none" placeholder:"NAME=SIZE" help:"Limit for a program, as name=SIZE or group:name=SIZE (repeatable; a later NAME overrides)."`
-	Group      []string `short:"g" name:"group" aliases:"groupname" sep:"none" placeholder:"GROUP=SIZE" help:"Limit for every process of a group (repeatable)."`
-	Any        string   `short:"a" name:"any" placeholder:"SIZE" help:"Limit for every process no other rule names."`
+	Program    []string `short:"p" name:"program" sep:"none" placeholder:"NAME=SIZE" help:"Limit for a program, as name=SIZE or group:name=SIZE; SIZE may be a share of the machine's memory, as 25% (repeatable; a later NAME overrides)."`
+	Group      []string `short:"g" name:"group" aliases:"groupname" sep:"none" placeholder:"GROUP=SIZE" help:"Limit for every process of a group, SIZE in bytes, KB, MB, GB or % of memory (repeatable)."`
+	Any        string   `short:"a" name:"any" placeholder:"SIZE" help:"Limit for every process no other rule names, in bytes, KB, MB, GB or % of memory."`
+	Over       int      `name:"over" default:"1" placeholder:"N" help:"Restart only after N ticks in a row over the limit; a tick under it starts the count again (default ${default}: the first tick over, as upstream)."`
 	Uptime     string   `short:"u" name:"uptime" placeholder:"TIME" help:"Mail about a restart only when the process had been up at most this long (seconds, or a number with s, m, h or d)."`
 	Name       string   `short:"n" name:"name" placeholder:"NAME" help:"Name shown in the mail subject: memmon [NAME]: ..."`
 
@@ -48,6 +50,17 @@ type config struct {
 	name       string
 	alert      alertctx.Flags
 	channels   *alertflags.Channels
+	over       int     // --over: ticks in a row over the limit before a restart
+	shares     []share // limits given as a share of memory, resolved at start
+}
+
+// share is a limit given in percent of the machine's memory (MemTotal);
+// its bytes are known only once memmon runs on the machine.
+type share struct {
+	option string // "-p", "-g" or "-a"
+	key    string // NAME or GROUP; "" for -a
+	text   string // as given, for the log: "25%"
+	pct    float64
 }
 
 // parseArgs parses and validates the command line. done reports that run
@@ -86,15 +99,27 @@ func (g *grammar) config(given map[string]bool, env []string) (*config, error) {
 			groups:   map[string]uint64{},
 		},
 	}
+	if g.Over < 1 {
+		return nil, fmt.Errorf("--over %d: want 1 or more ticks in a row", g.Over)
+	}
+	cfg.over = g.Over
 	var err error
-	if cfg.rules.programs, err = parseLimits("--program", g.Program); err != nil {
+	var shares map[string]share
+	if cfg.rules.programs, shares, err = parseLimits("--program", g.Program); err != nil {
 		return nil, err
 	}
-	if cfg.rules.groups, err = parseLimits("--group", g.Group); err != nil {
+	cfg.shares = append(cfg.shares, sortedShares("-p", shares)...)
+	if cfg.rules.groups, shares, err = parseLimits("--group", g.Group); err != nil {
 		return nil, err
 	}
+	cfg.shares = append(cfg.shares, sortedShares("-g", shares)...)
 	if given["any"] {
-		if cfg.rules.any, err = parseSize(g.Any); err != nil {
+		if pct, ok, err := parseShare(g.Any); ok {
+			if err != nil {
+				return nil, fmt.Errorf("--any %q: %w", g.Any, err)
+			}
+			cfg.shares = append(cfg.shares, share{option: "-a", text: strings.TrimSpace(g.Any), pct: pct})
+		} else if cfg.rules.any, err = parseSize(g.Any); err != nil {
 			return nil, fmt.Errorf("--any %q: %w", g.Any, err)
 		}
 		cfg.rules.hasAny = true
@@ -114,24 +139,87 @@ func (g *grammar) config(given map[string]bool, env []string) (*config, error) {
 }
 
 // parseLimits parses the NAME=SIZE values of -p or -g; a later NAME
-// overrides an earlier one, as upstream's dict does.
-func parseLimits(opt string, values []string) (map[string]uint64, error) {
+// overrides an earlier one, as upstream's dict does. A SIZE in percent is
+// returned among shares, with 0 bytes in limits until it is resolved.
+func parseLimits(opt string, values []string) (map[string]uint64, map[string]share, error) {
 	limits := make(map[string]uint64, len(values))
+	shares := map[string]share{}
 	for _, v := range values {
 		name, size, ok := strings.Cut(v, "=")
 		if !ok {
-			return nil, fmt.Errorf("%s %q: want NAME=SIZE", opt, v)
+			return nil, nil, fmt.Errorf("%s %q: want NAME=SIZE", opt, v)
 		}
 		if name == "" {
-			return nil, fmt.Errorf("%s %q: empty name", opt, v)
+			return nil, nil, fmt.Errorf("%s %q: empty name", opt, v)
+		}
+		delete(shares, name)
+		if pct, ok, err := parseShare(size); ok {
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s %q: %w", opt, v, err)
+			}
+			shares[name] = share{key: name, text: strings.TrimSpace(size), pct: pct}
+			limits[name] = 0
+			continue
 		}
 		n, err := parseSize(size)
 		if err != nil {
-			return nil, fmt.Errorf("%s %q: %w", opt, v, err)
+			return nil, nil, fmt.Errorf("%s %q: %w", opt, v, err)
 		}
 		limits[name] = n
 	}
-	return limits, nil
+	return limits, shares, nil
+}
+
+// parseShare reads a SIZE that ends in %: a share of the machine's memory,
+// more than 0 and at most 100 percent, decimals allowed. ok reports that s
+// is meant as a share at all.
+func parseShare(s string) (pct float64, ok bool, err error) {
+	num, ok := strings.CutSuffix(strings.TrimSpace(s), "%")
+	if !ok {
+		return 0, false, nil
+	}
+	pct, err = strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || math.IsNaN(pct) || math.IsInf(pct, 0) {
+		return 0, true, fmt.Errorf("invalid share %q (want a percentage of memory, as 25%%)", s)
+	}
+	if pct <= 0 || pct > 100 {
+		return 0, true, fmt.Errorf("invalid share %q (a share of memory is above 0%% and at most 100%%)", s)
+	}
+	return pct, true, nil
+}
+
+// sortedShares lists the shares of one option in name order, for a log
+// that reads the same at every start.
+func sortedShares(option string, m map[string]share) []share {
+	out := make([]share, 0, len(m))
+	for _, sh := range m {
+		sh.option = option
+		out = append(out, sh)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
+	return out
+}
+
+// resolveShares turns the limits given in percent into bytes of memTotal
+// and returns one log line for each.
+func (cfg *config) resolveShares(memTotal uint64) []string {
+	var lines []string
+	for _, sh := range cfg.shares {
+		n := uint64(sh.pct / 100 * float64(memTotal))
+		rule := sh.option + " " + sh.text
+		switch sh.option {
+		case "-p":
+			cfg.rules.programs[sh.key] = n
+			rule = "-p " + sh.key + "=" + sh.text
+		case "-g":
+			cfg.rules.groups[sh.key] = n
+			rule = "-g " + sh.key + "=" + sh.text
+		case "-a":
+			cfg.rules.any = n
+		}
+		lines = append(lines, fmt.Sprintf("MemTotal is %d bytes: %s is %d bytes", memTotal, rule, n))
+	}
+	return lines
 }
 
 var sizeUnits = []struct {

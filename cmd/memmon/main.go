@@ -46,6 +46,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	for _, w := range cfg.mail.Warnings {
 		logger.Printf("warning: %s", w)
 	}
+	if len(cfg.shares) > 0 {
+		// Read once: a limit must not move while memmon runs.
+		total, err := memTotal(ctx)
+		if err != nil {
+			logger.Printf("reading the machine's memory for the limits in percent: %v", err)
+			return cli.ExitFailure
+		}
+		for _, line := range cfg.resolveShares(total) {
+			logger.Print(line)
+		}
+	}
 	client, err := rpcclient.FromEnv(env)
 	if err != nil {
 		logger.Printf("connecting to supervisord: %v", err)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/superlance-go/superlance/alert"
@@ -82,6 +84,16 @@ type memTable interface {
 
 func snapshot(ctx context.Context) (memTable, error) { return procinfo.Snapshot(ctx) }
 
+// memTotal is the machine's memory, for limits in percent.
+var memTotal = procinfo.MemTotal
+
+// overs are the readings of one process over its limit on the ticks in a
+// row so far, under --over N > 1.
+type overs struct {
+	pid      int // a new pid is a new process: its count starts again
+	readings []uint64
+}
+
 // memmon holds what one scan needs.
 type memmon struct {
 	cfg      *config
@@ -97,6 +109,9 @@ type memmon struct {
 	// delivers at once.
 	send *alertctx.Sender
 	now  func() time.Time
+	// overs counts, by namespec, the ticks in a row each process has been
+	// over its limit (--over N > 1).
+	overs map[string]*overs
 }
 
 // scan is the work of one TICK event, run by the worker off the event loop.
@@ -128,6 +143,19 @@ func (m *memmon) scan(ctx context.Context) {
 		m.log.Printf("reading the process table: %v; skipping this check", err)
 		return
 	}
+	if m.overs == nil {
+		m.overs = map[string]*overs{}
+	}
+	seen := map[string]bool{}
+	defer func() {
+		// A process not measured this tick (stopped, gone) starts again
+		// from 0; this also keeps the map to the processes that exist.
+		for k := range m.overs {
+			if !seen[k] {
+				delete(m.overs, k)
+			}
+		}
+	}()
 	for _, p := range procs {
 		if p.PID == 0 || (p.Group == m.selfGroup && p.Name == m.selfName) {
 			continue
@@ -147,16 +175,54 @@ func (m *memmon) scan(ctx context.Context) {
 		}
 		namespec := p.Group + ":" + p.Name // memmon's form, even when group == name
 		m.log.Printf("RSS of %s is %d", namespec, rss)
-		if rss > rl.limit {
-			m.restart(ctx, namespec, rss)
+		seen[namespec] = true
+		if rss <= rl.limit {
+			if o := m.overs[namespec]; o != nil {
+				m.log.Printf("RSS of %s is back under its limit of %d bytes after %d %s over it; counting from 0 again", namespec, rl.limit, len(o.readings), plural(len(o.readings), "tick", "ticks"))
+				delete(m.overs, namespec)
+			}
+			continue
 		}
+		var readings string
+		if m.cfg.over > 1 {
+			o := m.overs[namespec]
+			if o == nil || o.pid != p.PID {
+				o = &overs{pid: p.PID}
+				m.overs[namespec] = o
+			}
+			o.readings = append(o.readings, rss)
+			if n := len(o.readings); n < m.cfg.over {
+				m.log.Printf("RSS of %s is over its limit of %d bytes on %d of %d ticks in a row (--over %d); not restarting yet", namespec, rl.limit, n, m.cfg.over, m.cfg.over)
+				continue
+			}
+			delete(m.overs, namespec)
+			readings = fmt.Sprintf("\n\nRSS over the limit of %d bytes on %d ticks in a row (--over %d): %s bytes", rl.limit, len(o.readings), m.cfg.over, joinReadings(o.readings))
+		}
+		m.restart(ctx, namespec, rss, readings)
 	}
 }
 
+// joinReadings renders RSS readings as "31457280, 33554432".
+func joinReadings(rs []uint64) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = strconv.FormatUint(r, 10)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // restart stops and starts one process, waiting for each, and mails about
-// it. Faults are logged and mailed; the listener carries on with the next
-// process (upstream died here and was restarted by supervisord).
-func (m *memmon) restart(ctx context.Context, namespec string, rss uint64) {
+// it; readings (under --over N > 1) ends every mail body. Faults are
+// logged and mailed; the listener carries on with the next process
+// (upstream died here and was restarted by supervisord).
+func (m *memmon) restart(ctx context.Context, namespec string, rss uint64, readings string) {
 	ictx, cancel := context.WithTimeout(ctx, infoTimeout)
 	info, err := m.sv.GetProcessInfo(ictx, namespec)
 	cancel()
@@ -189,7 +255,7 @@ func (m *memmon) restart(ctx context.Context, namespec string, rss uint64) {
 	if svstate.ShuttingDown(err) {
 		msg := fmt.Sprintf("Not restarting %s (RSS %d): supervisord is shutting down", namespec, rss)
 		m.log.Print(msg)
-		m.mail(fmt.Sprintf("process %s not restarted: supervisord is shutting down", namespec), msg, info)
+		m.mail(fmt.Sprintf("process %s not restarted: supervisord is shutting down", namespec), msg+readings, info)
 		return
 	}
 	if err != nil {
@@ -210,7 +276,7 @@ func (m *memmon) restart(ctx context.Context, namespec string, rss uint64) {
 			}
 		}
 		m.log.Print(msg)
-		m.mail(fmt.Sprintf("failed to stop process %s, exiting", namespec), msg, info)
+		m.mail(fmt.Sprintf("failed to stop process %s, exiting", namespec), msg+readings, info)
 		return
 	}
 	// supervisord refuses to start anything once it announced its
@@ -225,13 +291,13 @@ func (m *memmon) restart(ctx context.Context, namespec string, rss uint64) {
 	if down {
 		msg := fmt.Sprintf("Process %s was stopped (RSS %d) and is not started again: supervisord is shutting down", namespec, rss)
 		m.log.Print(msg)
-		m.mail(fmt.Sprintf("process %s stopped: supervisord is shutting down", namespec), msg, info)
+		m.mail(fmt.Sprintf("process %s stopped: supervisord is shutting down", namespec), msg+readings, info)
 		return
 	}
 	if err != nil {
 		msg := fmt.Sprintf("Failed to start process %s after stopping it: %s", namespec, superlance.ErrorText(err))
 		m.log.Print(msg)
-		m.mail(fmt.Sprintf("failed to start process %s, exiting", namespec), msg, info)
+		m.mail(fmt.Sprintf("failed to start process %s, exiting", namespec), msg+readings, info)
 		return
 	}
 	if uptime <= m.cfg.uptime {
@@ -239,7 +305,7 @@ func (m *memmon) restart(ctx context.Context, namespec string, rss uint64) {
 		zone, _ := now.Zone()
 		m.mail(fmt.Sprintf("process %s restarted", namespec),
 			fmt.Sprintf("memmon.py restarted the process named %s at %s %s because it was consuming too much memory (%d bytes RSS)",
-				namespec, now.Format(asctime), zone, rss), info)
+				namespec, now.Format(asctime), zone, rss)+readings, info)
 	}
 }
 
