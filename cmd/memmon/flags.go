@@ -50,7 +50,7 @@ type config struct {
 	name       string
 	alert      alertctx.Flags
 	channels   *alertflags.Channels
-	over       int     // --over: ticks in a row over the limit before a restart
+	over       int     // --over N > 1: ticks in a row over the limit before a restart; 0 is upstream's first tick
 	shares     []share // limits given as a share of memory, resolved at start
 }
 
@@ -102,7 +102,10 @@ func (g *grammar) config(given map[string]bool, env []string) (*config, error) {
 	if g.Over < 1 {
 		return nil, fmt.Errorf("--over %d: want 1 or more ticks in a row", g.Over)
 	}
-	cfg.over = g.Over
+	if g.Over > 1 {
+		// The zero config stays upstream's behaviour, as the fixtures build it.
+		cfg.over = g.Over
+	}
 	var err error
 	var shares map[string]share
 	if cfg.rules.programs, shares, err = parseLimits("--program", g.Program); err != nil {

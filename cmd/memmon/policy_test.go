@@ -21,19 +21,20 @@ func TestParsePolicy(t *testing.T) {
 		any      uint64
 		wantLog  []string
 	}{
-		{"defaults", []string{"-p", "web=1MB"}, 1, map[string]uint64{"web": 1 << 20}, map[string]uint64{}, 0, nil},
+		{"defaults", []string{"-p", "web=1MB"}, 0, map[string]uint64{"web": 1 << 20}, map[string]uint64{}, 0, nil},
+		{"over 1", []string{"-a", "1", "--over", "1"}, 0, map[string]uint64{}, map[string]uint64{}, 1, nil},
 		{"over", []string{"-a", "1", "--over", "3"}, 3, map[string]uint64{}, map[string]uint64{}, 1, nil},
-		{"percent", []string{"-p", "web=25%", "-g", "workers=40%", "-a", "50%"}, 1,
+		{"percent", []string{"-p", "web=25%", "-g", "workers=40%", "-a", "50%"}, 0,
 			map[string]uint64{"web": 2 << 30}, map[string]uint64{"workers": 3435973836}, 4 << 30,
 			[]string{
 				"MemTotal is 8589934592 bytes: -p web=25% is 2147483648 bytes",
 				"MemTotal is 8589934592 bytes: -g workers=40% is 3435973836 bytes",
 				"MemTotal is 8589934592 bytes: -a 50% is 4294967296 bytes",
 			}},
-		{"decimal percent", []string{"-p", "grp:web= 0.5% "}, 1, map[string]uint64{"grp:web": total / 200}, map[string]uint64{}, 0,
+		{"decimal percent", []string{"-p", "grp:web= 0.5% "}, 0, map[string]uint64{"grp:web": total / 200}, map[string]uint64{}, 0,
 			[]string{"MemTotal is 8589934592 bytes: -p grp:web=0.5% is 42949672 bytes"}},
-		{"bytes override percent", []string{"-p", "web=25%", "-p", "web=1MB"}, 1, map[string]uint64{"web": 1 << 20}, map[string]uint64{}, 0, nil},
-		{"percent overrides bytes", []string{"-p", "web=1MB", "-p", "web=100%"}, 1, map[string]uint64{"web": total}, map[string]uint64{}, 0,
+		{"bytes override percent", []string{"-p", "web=25%", "-p", "web=1MB"}, 0, map[string]uint64{"web": 1 << 20}, map[string]uint64{}, 0, nil},
+		{"percent overrides bytes", []string{"-p", "web=1MB", "-p", "web=100%"}, 0, map[string]uint64{"web": total}, map[string]uint64{}, 0,
 			[]string{"MemTotal is 8589934592 bytes: -p web=100% is 8589934592 bytes"}},
 	}
 	for _, tt := range tests {
