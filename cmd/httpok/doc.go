@@ -8,6 +8,8 @@ Usage:
 
 	httpok [-p NAME]... [-a] [-t SECONDS] [-c CODE]... [-b TEXT]
 	       [-s COMMAND] [-m ADDRESS] [-g COMMAND] [-d DIR] [-e | -E] [-n NAME]
+	       [--failures N] [--grace SECONDS] [--method GET|HEAD]
+	       [--header 'NAME: VALUE']... [--header-file FILE] [--basic-auth-file FILE]
 	       [--https-verify] [--https-cacert FILE] [mail options] URL
 
 On each TICK_* event httpok GETs URL (http or https, redirects not followed,
@@ -47,6 +49,23 @@ Options:
 	-E, --not-eager           check only while a monitored process (-p, or any
 	                          with -a) is RUNNING; the last of -e/-E wins
 	-n, --name NAME           name in the subject: "httpok [NAME]: ..."
+	    --failures N          restart only after N checks in a row have failed;
+	                          a passing check starts the count again (default 1,
+	                          as upstream: the first failed check)
+	    --grace SECONDS       neither check nor restart while a monitored process
+	                          has been RUNNING for less than SECONDS, by
+	                          supervisord's start time (default 0: no grace)
+	    --header 'NAME: VALUE'
+	                          send this header with every check (repeatable;
+	                          Host sets the virtual host; default: none)
+	    --header-file FILE    more headers, one 'NAME: VALUE' per line, # for
+	                          comments (for tokens: argv is visible to every
+	                          local user)
+	    --basic-auth-file FILE
+	                          log in with HTTP basic authentication, USER:PASSWORD
+	                          from the first line of FILE (default: no login)
+	    --method GET|HEAD     method of the check (default GET, as upstream;
+	                          HEAD does not go with -b)
 	    --https-verify        verify the certificate of an https URL (also --tls-verify)
 	    --https-cacert FILE   trust the CAs in this PEM file (implies --https-verify;
 	                          also --tls-cacert)
@@ -97,6 +116,46 @@ to stderr as it happens:
 A failed check starts with "error contacting URL:", a blank line and the real
 error, e.g. " dial tcp 127.0.0.1:8080: connect: connection refused" or
 " timed out after 10s".
+
+Check policies. Without the options below httpok decides exactly as
+upstream does; each of them is opt-in.
+
+With --failures N a failed check is logged as always, followed by "1 of 3
+failed checks in a row (--failures 3); not acting yet", until the Nth
+failure in a row: then httpok acts, and the report starts with one line per
+failed check, its local time and its first line made one line, before the
+usual lines:
+
+	3 checks in a row failed:
+	2026-12-02 04:20:00 status contacting http://127.0.0.1:8080/health: 500 Internal Server Error
+	2026-12-02 04:21:00 error contacting http://127.0.0.1:8080/health: timed out after 10s
+	2026-12-02 04:22:00 status contacting http://127.0.0.1:8080/health: 500 Internal Server Error
+
+	status contacting http://127.0.0.1:8080/health: 500 Internal Server Error
+	Restarting selected processes ['web']
+	...
+
+A passing check ("check passed after 2 failed checks; counting from 0
+again"), a restart and, with -E, a tick without a monitored process RUNNING
+start the count again. When httpok could not act at all (getAllProcessInfo
+failed), the next failed check tries again.
+
+With --grace SECONDS httpok reads the process list on every tick. While a
+monitored process (named by -p, or any process with -a, never httpok
+itself) has been RUNNING for less than SECONDS (supervisord's now minus its
+start time) the tick is logged ("not checking: web has been RUNNING for
+12s, less than --grace 30s") and nothing is checked; a process found
+RUNNING for less than SECONDS when httpok acts is not restarted ("web has
+been RUNNING for 2s, less than --grace 30s, NOT restarting"). A failure
+count under --failures starts again after such a tick.
+
+--header, --header-file and --basic-auth-file are read once, at start. A
+header without ':' or with a line break, one httpok sets itself
+(Accept-Encoding, Connection, Content-Length, Transfer-Encoding), an
+Authorization header together with --basic-auth-file, and a file that
+cannot be read or has no USER:PASSWORD are usage errors (exit 2); no error,
+log line or mail shows a header value or the login. A header given twice is
+sent twice; one the check sets (User-Agent) is replaced.
 
 Configuration:
 
@@ -165,5 +224,7 @@ Differences from Python httpok:
     usage on stdout, exit 255), and options after the URL are accepted.
   - Mail goes through a background queue with retries; --smtp-host and
     friends deliver over SMTP instead of sendmail.
+  - --failures, --grace, --header, --header-file, --basic-auth-file and
+    --method are new; their defaults are upstream's behaviour.
 */
 package main

@@ -7,7 +7,7 @@ ps for every process, and it never blocks supervisord's event stream.
 
 Usage:
 
-	memmon [-c] [-p NAME=SIZE]... [-g GROUP=SIZE]... [-a SIZE]
+	memmon [-c] [-p NAME=SIZE]... [-g GROUP=SIZE]... [-a SIZE] [--over N]
 	       [-s COMMAND] [-m ADDRESS] [-u TIME] [-n NAME] [SMTP options]
 
 On every TICK event memmon asks supervisord for its processes, takes one
@@ -30,6 +30,10 @@ The flags are:
 		Limit for every process of a group (repeatable).
 	-a, --any SIZE
 		Limit for every process that no -p or -g names.
+	--over N
+		Restart only after N ticks in a row over the limit; a tick
+		under it starts the count again. Default: 1, as upstream (the
+		first tick over).
 	-s, --sendmail_program COMMAND (also --sendmail)
 		Mail command, run with /bin/sh -c, the message on its stdin.
 		Default: /usr/sbin/sendmail -t -i.
@@ -80,6 +84,29 @@ Anything else is refused with an error naming the option and the value:
 1.5MB, 10KiB, 5b, 0x10, MB, -5 (upstream accepted negative sizes, which make
 every process too big), and NAME=SIZE values without "=" or with an empty
 name.
+
+A SIZE may also be a share of the machine's memory: a number followed by
+%, more than 0 and at most 100, decimals allowed (-p web=25%, -g
+workers=40%, -a 50%, -p db=0.5%). The share is of MemTotal (/proc/meminfo;
+in a container that is the host's memory, not the container's limit), read
+once at start and logged in bytes, one line per limit:
+
+	memmon: MemTotal is 8343252992 bytes: -p web=25% is 2085813248 bytes
+
+0%, more than 100% and a % without a number are refused. supervisord
+expands %(name)s in command=, so a literal % is written %% there
+(command=memmon -p web=25%%).
+
+--over N. Each scan that finds a process over its limit short of the Nth
+time in a row logs "RSS of GROUP:NAME is over its limit of L bytes on 1 of
+3 ticks in a row (--over 3); not restarting yet"; a scan that finds it
+under again logs "RSS of GROUP:NAME is back under its limit of L bytes
+after 1 tick over it; counting from 0 again". A new pid (the process was
+restarted by someone else) or a scan that does not measure it (not
+running) starts the count again, as does a restart. Every mail about the
+restart ends with the readings, after a blank line:
+
+	RSS over the limit of 209715200 bytes on 3 ticks in a row (--over 3): 231211008, 232783872, 240123904 bytes
 
 Rules. For each process the most specific rule decides:
 -p group:name, then -p name, then -g group, then -a. So with -a 200MB
@@ -143,5 +170,7 @@ names are refused; only full option names and the aliases --groupname and
 argument that is not an option is an error (upstream ignored it and
 everything after it); every log line is
 prefixed "memmon: ", and with no rule at all nothing is logged per tick.
+--over and limits in percent are new; their defaults are upstream's
+behaviour.
 */
 package main

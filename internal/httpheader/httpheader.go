@@ -6,6 +6,7 @@ package httpheader
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/textproto"
@@ -18,8 +19,12 @@ import (
 func Add(h http.Header, line string, reserved ...string) error {
 	name, value, ok := strings.Cut(line, ":")
 	name = strings.TrimSpace(name)
-	if !ok || !validFieldName(name) {
-		return fmt.Errorf("want 'NAME: VALUE', got a line starting %q", firstWord(line))
+	switch {
+	case !ok:
+		// Most likely a token without its header name: show none of it.
+		return errors.New("want 'NAME: VALUE', got no ':'")
+	case !validFieldName(name):
+		return errors.New("want 'NAME: VALUE', got no header name before ':'")
 	}
 	value = strings.TrimSpace(value)
 	if strings.ContainsAny(value, "\r\n\x00") {
@@ -33,16 +38,6 @@ func Add(h http.Header, line string, reserved ...string) error {
 	}
 	h.Add(name, value)
 	return nil
-}
-
-// firstWord is what an error may show of a line that is not a header: at
-// most 20 bytes of its first word, so a lone token is never shown whole.
-func firstWord(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), " ")
-	if len(s) > 20 {
-		s = s[:20]
-	}
-	return s
 }
 
 // validFieldName reports whether s is an HTTP header name (an RFC 9110
