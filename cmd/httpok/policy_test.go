@@ -182,13 +182,7 @@ func TestTickGrace(t *testing.T) {
 
 func TestParsePolicy(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, text string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, text string) string { return writeFile(t, dir, name, text) }
 	headers := write("headers", "# tokens\n\nAuthorization: Bearer s3cret\r\nX-Probe:  yes  \n")
 	login := write("login", "probe:pa:ss word\r\nignored\n")
 	const u = "http://127.0.0.1/health"
@@ -235,13 +229,7 @@ func TestParsePolicy(t *testing.T) {
 // option, and never show a secret.
 func TestRunRejectsPolicy(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, text string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, text string) string { return writeFile(t, dir, name, text) }
 	noColonFile := write("nocolon", "Bearer s3cret\n")
 	noColonLogin := write("nocolonlogin", "s3cret\n")
 	noUser := write("nouser", ":s3cret\n")
@@ -351,4 +339,15 @@ func TestCheckHeadersAndMethod(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeFile writes text to dir/name, readable by its owner only, as a
+// secret is kept.
+func writeFile(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
