@@ -37,7 +37,11 @@ Every event is acknowledged at once: delays run on timers, and the calls
 to supervisord and the mail run in the background. A fault from
 supervisord (BAD_NAME, ALREADY_STARTED, SPAWN_ERROR, ...) or an
 unreachable supervisord is logged and retried at the next opportunity;
-procmon never exits on them.
+procmon never exits on them. Once supervisord is shutting down it starts
+nothing: on its SHUTDOWN_STATE fault, or at once when procmon is also
+subscribed to SUPERVISOR_STATE_CHANGE_STOPPING
+(events=PROCESS_STATE,TICK_60,SUPERVISOR_STATE_CHANGE_STOPPING), procmon
+drops every pending restart and makes no more.
 
 Consistency check: at start-up and on every TICK event procmon asks
 supervisord for every process (getAllProcessInfo) and schedules each

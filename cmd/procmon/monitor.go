@@ -14,6 +14,7 @@ import (
 	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/eventproto"
 	"github.com/superlance-go/superlance/internal/restart"
+	"github.com/superlance-go/superlance/internal/svstate"
 	"github.com/superlance-go/superlance/rpcclient"
 )
 
@@ -117,6 +118,15 @@ func (m *monitor) watched(group, name string) bool {
 // handle is the event handler: it only updates the state and arms timers.
 func (m *monitor) handle(_ context.Context, ev eventproto.Event) {
 	switch {
+	case ev.Name() == eventproto.SupervisorStateChangeStopping:
+		// supervisord refuses to start anything from now on, and stops
+		// every program: nothing is owed any more.
+		m.mu.Lock()
+		if !m.closed {
+			m.log.Print("supervisord is shutting down: no more restarts")
+		}
+		m.closeLocked()
+		m.mu.Unlock()
 	case ev.IsTick():
 		if !m.worker.TryGo(m.check) {
 			m.log.Printf("previous consistency check still running; skipping %s", ev.Name())
@@ -307,11 +317,15 @@ func (m *monitor) restart(ctx context.Context, p *program, seq uint64) {
 		return
 	}
 	if err != nil {
-		if isFault(err, rpcclient.FaultBadName) {
+		switch {
+		case isFault(err, rpcclient.FaultBadName):
 			m.forget(n, "supervisord no longer knows it")
-			return
+		case svstate.ShuttingDown(err):
+			m.log.Printf("not restarting %s: supervisord is shutting down", n)
+			m.closeLocked()
+		default:
+			m.log.Printf("not restarting %s now: %v; trying again at the next tick", n, err)
 		}
-		m.log.Printf("not restarting %s now: %v; trying again at the next tick", n, err)
 		return
 	}
 	if p.seq != seq {
@@ -355,6 +369,9 @@ func (m *monitor) restart(ctx context.Context, p *program, seq uint64) {
 		if m.progs[n] == p {
 			m.forget(n, "supervisord no longer knows it")
 		}
+	case svstate.ShuttingDown(err):
+		m.log.Printf("%s not started: supervisord is shutting down", n)
+		m.closeLocked()
 	default:
 		m.log.Printf("starting %s: %v; trying again at the next tick", n, err)
 	}
@@ -546,6 +563,10 @@ func (m *monitor) logUnmatched(infos []rpcclient.ProcessInfo) {
 func (m *monitor) close() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.closeLocked()
+}
+
+func (m *monitor) closeLocked() {
 	m.closed = true
 	for _, p := range m.progs {
 		m.cancelTimer(p)

@@ -213,3 +213,23 @@ func TestBudgetHoldsAndResumes(t *testing.T) {
 		t.Errorf("starts %v, want %s started when the budget allowed", got, held)
 	}
 }
+
+// TestShutdownStopsRestarts: once supervisord announces its shutdown, the
+// pending restart is dropped and nothing is scheduled or started any more.
+func TestShutdownStopsRestarts(t *testing.T) {
+	h := newHarness(t, testPolicy, 0, 0, map[string]rpcclient.ProcessState{"web": rpcclient.StateFatal, "db": rpcclient.StateFatal})
+	h.event(eventproto.ProcessStateFatal, "web", "BACKOFF")
+	h.m.handle(context.Background(), eventproto.Event{Header: eventproto.Header{EventName: eventproto.SupervisorStateChangeStopping}})
+	h.event(eventproto.ProcessStateFatal, "db", "BACKOFF")
+	h.m.check(context.Background())
+	if got := h.liveDelays(); len(got) != 0 {
+		t.Errorf("live timers after the shutdown %v, want none", got)
+	}
+	h.fire()
+	if got := h.sv.started(); len(got) != 0 {
+		t.Errorf("starts %v, want none during supervisord's shutdown", got)
+	}
+	if !strings.Contains(h.log.String(), "supervisord is shutting down: no more restarts") {
+		t.Errorf("log %q does not say why", h.log.String())
+	}
+}
