@@ -57,13 +57,27 @@ func budgetAlert(cfg *config, held, waiting []string, free time.Time) alert.Aler
 	if len(waiting) > 0 {
 		fmt.Fprintf(&b, "\nWaiting for their restart delay: %s.", strings.Join(waiting, ", "))
 	}
-	// Not a holding condition: no alert says when the budget allows
-	// restarts again (the window frees up restart by restart).
+	// A condition: it holds until a whole window passes without a refused
+	// restart (budgetEndedAlert), the end of restart.Budget's episode.
 	return alert.Alert{
 		Tool:    name,
 		Kind:    alert.Budget,
+		Holds:   true,
 		Subject: fmt.Sprintf("procmon: restart budget spent (%d restarts in %s)", cfg.max, round(cfg.window)),
 		Text:    b.String(),
+	}
+}
+
+// budgetEndedAlert ends the spent-budget condition. Nobody is mailed: the
+// budget notice already said that procmon resumes by itself.
+func budgetEndedAlert(cfg *config) alert.Alert {
+	return alert.Alert{
+		Tool:    name,
+		Kind:    alert.Recovered,
+		Ends:    alert.Budget,
+		NoMail:  true,
+		Subject: "procmon: restart budget no longer spent",
+		Text:    fmt.Sprintf("procmon has refused no restart for %s (--budget %s).", round(cfg.window), cfg.budget),
 	}
 }
 
@@ -83,7 +97,7 @@ func (d *deliverer) deliver(a alert.Alert) {
 		d.log.Printf("not mailing: %v", err)
 		return
 	}
-	if d.mailing {
+	if d.mailing && !a.NoMail {
 		d.log.Printf("Mailed:\n\n%s\n", superlance.Mailed(d.cfg.message(a.Subject, a.Text)))
 	}
 }

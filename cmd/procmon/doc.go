@@ -110,7 +110,9 @@ The flags are:
 		Send each alert also to webhooks (JSON,
 		docs/alert.schema.json, or slack) and to every Prometheus
 		Alertmanager given, as ProcessCrashLoop, firing until the
-		program recovers, and RestartBudgetSpent; --heartbeat keeps
+		program recovers, and RestartBudgetSpent, firing until a
+		whole window passes without a refused restart (an end that
+		is logged, not mailed); --heartbeat keeps
 		SupervisorHeartbeat firing while TICK events arrive (the
 		options every alerting tool shares; README: Webhooks and
 		Alertmanager).

@@ -58,7 +58,11 @@ type monitor struct {
 	budget *restart.Budget     // nil without --budget
 	held   []string            // namespecs refused by the budget, oldest first
 	resume timer               // restarts the held programs when the budget allows
-	closed bool
+	// spentEnd resolves the spent budget (a condition for Alertmanager)
+	// once a whole window has passed without a refusal: the end of the
+	// episode restart.Budget counts.
+	spentEnd timer
+	closed   bool
 }
 
 // program is the state of one watched process.
@@ -392,6 +396,20 @@ func (m *monitor) hold(p *program, state rpcclient.ProcessState, spent bool) {
 		held, waiting := m.downList()
 		m.notify(budgetAlert(m.cfg, held, waiting, free))
 	}
+	if m.spentEnd != nil {
+		m.spentEnd.Stop()
+	}
+	var end timer
+	end = m.afterFunc(m.cfg.window, func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.closed || m.spentEnd != end {
+			return
+		}
+		m.spentEnd = nil
+		m.notify(budgetEndedAlert(m.cfg))
+	})
+	m.spentEnd = end
 	if m.resume == nil {
 		var t timer
 		t = m.afterFunc(max(free.Sub(m.now()), 0), func() {
@@ -575,6 +593,10 @@ func (m *monitor) closeLocked() {
 	if m.resume != nil {
 		m.resume.Stop()
 		m.resume = nil
+	}
+	if m.spentEnd != nil {
+		m.spentEnd.Stop()
+		m.spentEnd = nil
 	}
 }
 

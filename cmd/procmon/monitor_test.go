@@ -205,12 +205,19 @@ func TestBudgetHoldsAndResumes(t *testing.T) {
 	if !strings.Contains(notices[0].Text, "Left down: "+held+".") {
 		t.Errorf("notice %q does not name %s", notices[0].Text, held)
 	}
-	if got := h.liveDelays(); len(got) != 1 || got[0] > time.Minute {
-		t.Fatalf("timers after the refusal %v, want one resume within the window", got)
+	if !notices[0].Holds {
+		t.Errorf("budget notice is not a condition: %+v", notices[0])
 	}
-	h.fire() // the window allows again
+	if got := h.liveDelays(); len(got) != 2 || got[0] > time.Minute || got[1] != time.Minute {
+		t.Fatalf("timers after the refusal %v, want a resume within the window and the end of the episode a window later", got)
+	}
+	h.fire() // the window allows again; a window without a refusal ends the episode
 	if got := h.sv.started(); len(got) != 2 || got[1] != held {
 		t.Errorf("starts %v, want %s started when the budget allowed", got, held)
+	}
+	last := h.alerts[len(h.alerts)-1]
+	if last.Kind != alert.Recovered || last.Ends != alert.Budget || !last.NoMail {
+		t.Errorf("last alert %+v, want the budget condition ended, not mailed", last)
 	}
 }
 
