@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/httpheader"
 	"github.com/superlance-go/superlance/internal/mailflags"
+	"github.com/superlance-go/superlance/internal/tlsca"
 )
 
 const description = "A supervisord event listener that checks a URL on every TICK event " +
@@ -283,13 +283,9 @@ func tlsConfig(verify bool, caFile string) (*tls.Config, error) {
 	if caFile == "" {
 		return &tls.Config{InsecureSkipVerify: !verify}, nil
 	}
-	pem, err := os.ReadFile(caFile)
+	pool, err := tlsca.Pool(caFile)
 	if err != nil {
 		return nil, fmt.Errorf("--https-cacert: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("--https-cacert %s: no PEM certificate found", caFile)
 	}
 	return &tls.Config{RootCAs: pool}, nil
 }

@@ -2,13 +2,13 @@ package mailflags
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"strings"
+
+	"github.com/superlance-go/superlance/internal/tlsca"
 )
 
 // SMTPAddr turns "host" or "host:port" (IPv6 as [::1], [::1]:25 or a bare
@@ -52,13 +52,9 @@ func SMTPAddr(hostport string, implicitTLS bool) (string, error) {
 // TLSConfigWithCA returns a verifying TLS config for addr's host that trusts
 // the certificates in caFile.
 func TLSConfigWithCA(addr, caFile string) (*tls.Config, error) {
-	pem, err := os.ReadFile(caFile)
+	pool, err := tlsca.Pool(caFile)
 	if err != nil {
-		return nil, fmt.Errorf("reading CA file: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("CA file %s holds no PEM certificate", caFile)
+		return nil, err
 	}
 	return &tls.Config{RootCAs: pool, ServerName: hostOf(addr), MinVersion: tls.VersionTLS12}, nil
 }
