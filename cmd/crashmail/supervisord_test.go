@@ -18,7 +18,7 @@ import (
 // (supervisord delivers one pool's events in order).
 func TestUnderSupervisord(t *testing.T) {
 	svtest.Need(t)
-	bin := svtest.BuildTool(t, "crashmail")
+	bin := svtest.Tool(t, "crashmail")
 	prog := svtest.TestProg(t)
 	sink := svtest.NewSendmail(t)
 	once := []string{"autorestart=false", "startsecs=1"}

@@ -34,7 +34,7 @@ var lineRE = regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} -- Proces
 // flush at every TICK_5.
 func smtpListener(t *testing.T, srv *svtest.SMTPServer, extra ...string) svtest.Listener {
 	t.Helper()
-	bin := svtest.BuildTool(t, "crashmailbatch")
+	bin := svtest.Tool(t, "crashmailbatch")
 	args := []string{"-t", "ops@example.com,oncall@example.com", "-f", "sv@example.com", "-H", srv.Addr,
 		"--tls", "--tls-cacert", srv.CAFile, "-u", "alice", "--password-env", "SMTP_PW", "-e", "TICK_5", "-i", "0.0833"}
 	return svtest.Listener{

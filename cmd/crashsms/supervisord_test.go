@@ -15,7 +15,7 @@ import (
 func TestUnderSupervisord(t *testing.T) {
 	svtest.Need(t)
 	sink := svtest.NewSendmail(t)
-	bin := svtest.BuildTool(t, "crashsms")
+	bin := svtest.Tool(t, "crashsms")
 	prog := svtest.TestProg(t)
 	sv := svtest.Start(t, svtest.Config{
 		Programs: []svtest.Program{{Name: "crasher", Command: prog + " crash -after 1500ms -code 1", Extra: []string{"autorestart=false"}}},

@@ -21,10 +21,10 @@ func TestUnderSupervisord(t *testing.T) {
 	if err := writeFile(pwFile, "s3cret\n"); err != nil {
 		t.Fatal(err)
 	}
-	bin := svtest.BuildTool(t, "fatalmailbatch")
+	bin := svtest.Tool(t, "fatalmailbatch")
 	prog := svtest.TestProg(t)
 	sv := svtest.Start(t, svtest.Config{
-		Programs: []svtest.Program{{Name: "broken", Command: prog + " fail", Extra: []string{"startretries=1"}}},
+		Programs: []svtest.Program{{Name: "broken", Command: prog + " nostart", Extra: []string{"startretries=1"}}},
 		Listeners: []svtest.Listener{{
 			Name: "fatalmailbatch",
 			Command: bin + " -t ops@example.com -f sv@example.com -H localhost:" + port(srv.Addr) +

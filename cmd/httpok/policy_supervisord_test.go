@@ -83,7 +83,7 @@ func TestSupervisordGrace(t *testing.T) {
 	t.Parallel()
 	slowPort, deadPort := svtest.FreePort(t), svtest.FreePort(t)
 	httpProg := func(name string, port int, warmUp string) svtest.Program {
-		return svtest.Program{Name: name, Command: fmt.Sprintf("%s http -addr 127.0.0.1:%d -warm-up %s -log-requests", svtest.TestProg(t), port, warmUp)}
+		return svtest.Program{Name: name, Command: fmt.Sprintf("%s web -addr 127.0.0.1:%d -warm-up %s -log-requests", svtest.TestProg(t), port, warmUp)}
 	}
 	slowURL, deadURL := fmt.Sprintf("http://127.0.0.1:%d/", slowPort), fmt.Sprintf("http://127.0.0.1:%d/", deadPort)
 	sink := svtest.NewSendmail(t)

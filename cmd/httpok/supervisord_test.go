@@ -49,7 +49,7 @@ func shq(s string) string {
 // listener returns an [eventlistener] running the built httpok with args.
 func listener(t *testing.T, name string, args ...string) svtest.Listener {
 	t.Helper()
-	words := []string{shq(svtest.BuildTool(t, "httpok"))}
+	words := []string{shq(svtest.Tool(t, "httpok"))}
 	for _, a := range args {
 		words = append(words, shq(a))
 	}
@@ -231,7 +231,7 @@ func TestSupervisordHungProgram(t *testing.T) {
 	s := svtest.Start(t, svtest.Config{
 		Programs: []svtest.Program{{
 			Name:    "web",
-			Command: fmt.Sprintf("%s http -addr 127.0.0.1:%d -hang-after 1s", svtest.TestProg(t), port),
+			Command: fmt.Sprintf("%s web -addr 127.0.0.1:%d -hang-after 1s", svtest.TestProg(t), port),
 		}},
 		Listeners: []svtest.Listener{listener(t, "httpok", "-p", "web", "-t", "2", "-m", "ops@example.com", "-s", sink.Command, url)},
 	})

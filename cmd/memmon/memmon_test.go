@@ -30,7 +30,7 @@ func quote(s string) string {
 // memmonListener is an [eventlistener:name] running memmon with args.
 func memmonListener(t *testing.T, name string, args ...string) svtest.Listener {
 	t.Helper()
-	words := []string{quote(svtest.BuildTool(t, "memmon"))}
+	words := []string{quote(svtest.Tool(t, "memmon"))}
 	for _, a := range args {
 		words = append(words, quote(a))
 	}

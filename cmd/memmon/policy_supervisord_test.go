@@ -52,7 +52,7 @@ func TestOver(t *testing.T) {
 	svtest.Need(t)
 	sink := svtest.NewSendmail(t)
 	s := svtest.Start(t, svtest.Config{Programs: []svtest.Program{
-		alloc(t, "leak", "-mb 30 -grow-per-sec 1"),
+		alloc(t, "leak", "-mb 30 -step 1MB -every 1s"),
 		alloc(t, "spike", "-mb 1 -spike-mb 40"),
 	}})
 	leak := s.WaitState(t, "leak", rpcclient.StateRunning, 10*time.Second).PID

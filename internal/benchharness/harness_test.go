@@ -1,31 +1,12 @@
 package main
 
 import (
-	"context"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/superlance-go/superlance/internal/module"
+	"github.com/superlance-go/superlance/internal/svtest"
 )
-
-func TestEventBytes(t *testing.T) {
-	tests := []struct {
-		payload, wantHeader string
-	}{
-		{"processname:web groupname:web from_state:RUNNING expected:1 pid:7", "len:65\n"},
-		// supervisord counts characters, not bytes.
-		{"café ✓", "len:6\n"},
-	}
-	for _, tt := range tests {
-		got := string(eventBytes(3, "pool", "PROCESS_STATE_EXITED", tt.payload))
-		want := "ver:3.0 server:supervisor serial:3 pool:pool poolserial:3 eventname:PROCESS_STATE_EXITED " + tt.wantHeader + tt.payload
-		if got != want {
-			t.Errorf("eventBytes(%q) = %q, want %q", tt.payload, got, want)
-		}
-	}
-}
 
 func TestRate(t *testing.T) {
 	tests := []struct {
@@ -48,31 +29,20 @@ func TestMedian(t *testing.T) {
 	}
 }
 
-// TestMeasureTool runs the real crashmail binary and the reference listener
-// through a short version of the harness: the protocol exchange must work
-// (every event acknowledged, a clean exit on EOF) and every figure must be
-// a measurement, not zero.
+// TestMeasureTool runs a listener through a short version of the harness:
+// the protocol exchange must work (every event acknowledged, a clean exit
+// on EOF) and every figure must be a measurement, not zero. The listener
+// is the tests' recording one, which is built anyway; the tools are what
+// `make bench` measures.
 func TestMeasureTool(t *testing.T) {
-	root, err := module.Root()
+	t.Parallel()
+	tl := tool{"record", []string{"record", "-out", os.DevNull}, "records the stream"}
+	r, err := measureTool(svtest.TestProg(t), tl, options{runs: 2, events: 500}, expectedExit)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("measureTool: %v", err)
 	}
-	bin := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := build(ctx, root, bin); err != nil {
-		t.Fatal(err)
-	}
-	for _, tl := range []tool{tools[2], floorTool} {
-		t.Run(tl.name, func(t *testing.T) {
-			r, err := measureTool(filepath.Join(bin, tl.name), tl, options{runs: 2, events: 500}, expectedExit)
-			if err != nil {
-				t.Fatalf("measureTool: %v", err)
-			}
-			if r.ready <= 0 || r.rss <= 0 || r.anon <= 0 || r.eventsPerSec <= 0 {
-				t.Errorf("got ready %v, rss %d, anon %d, events/s %.0f; want all > 0", r.ready, r.rss, r.anon, r.eventsPerSec)
-			}
-		})
+	if r.ready <= 0 || r.rss <= 0 || r.anon <= 0 || r.eventsPerSec <= 0 {
+		t.Errorf("got ready %v, rss %d, anon %d, events/s %.0f; want all > 0", r.ready, r.rss, r.anon, r.eventsPerSec)
 	}
 }
 

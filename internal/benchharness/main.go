@@ -38,6 +38,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/superlance-go/superlance/internal/harness"
 	"github.com/superlance-go/superlance/internal/module"
 )
 
@@ -255,15 +256,14 @@ func measureTool(bin string, t tool, o options, payload func(int) string) (*tool
 		return nil, err
 	}
 	evs := make([][]byte, 1000)
-	ack := make([]byte, len(okReady))
 	start := time.Now()
 	for i := 0; i < o.events; i++ {
 		if i%len(evs) == 0 {
 			for j := range evs {
-				evs[j] = eventBytes(i+j+1, t.name, "PROCESS_STATE_EXITED", payload(i+j))
+				evs[j] = harness.Event(i+j+1, t.name, "PROCESS_STATE_EXITED", payload(i+j))
 			}
 		}
-		if err := c.event(evs[i%len(evs)], ack); err != nil {
+		if _, err := c.proto.SendEvent(evs[i%len(evs)]); err != nil {
 			c.cmd.Process.Kill()
 			return nil, fmt.Errorf("event %d: %w (stderr: %s)", i+1, err, c.drainLog())
 		}

@@ -2,24 +2,24 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/superlance-go/superlance/internal/harness"
 )
 
 // child is one tool started the way supervisord starts a listener: stdin
 // and stdout are pipes carrying the event protocol, stderr is its log.
 type child struct {
 	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	stdout  *bufio.Reader
+	proto   *harness.Driver
 	lines   chan string // stderr, line by line
 	started time.Time
 }
@@ -39,7 +39,7 @@ func startChild(bin string, args, env []string) (*child, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &child{cmd: cmd, stdin: stdin, stdout: bufio.NewReader(stdout), lines: make(chan string, 4096)}
+	c := &child{cmd: cmd, proto: harness.NewDriver(filepath.Base(bin), stdin, stdout), lines: make(chan string, 4096)}
 	c.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
@@ -60,28 +60,15 @@ func startChild(bin string, args, env []string) (*child, error) {
 	return c, nil
 }
 
-var (
-	ready    = []byte("READY\n")
-	okReady  = []byte("RESULT 2\nOKREADY\n")
-	errNoAck = errors.New("listener did not answer RESULT 2\\nOK then READY")
-)
-
 // waitReady reads the first READY and returns the time since exec.
 func (c *child) waitReady(timeout time.Duration) (time.Duration, error) {
-	buf := make([]byte, len(ready))
 	done := make(chan error, 1)
-	go func() {
-		_, err := io.ReadFull(c.stdout, buf)
-		done <- err
-	}()
+	go func() { done <- c.proto.Ready() }()
 	select {
 	case err := <-done:
 		elapsed := time.Since(c.started)
 		if err != nil {
 			return 0, fmt.Errorf("reading READY: %w (stderr: %s)", err, c.drainLog())
-		}
-		if !bytes.Equal(buf, ready) {
-			return 0, fmt.Errorf("got %q, want READY", buf)
 		}
 		return elapsed, nil
 	case <-time.After(timeout):
@@ -90,24 +77,10 @@ func (c *child) waitReady(timeout time.Duration) (time.Duration, error) {
 	}
 }
 
-// event sends one event and reads the acknowledgement and the next READY.
-func (c *child) event(ev []byte, ack []byte) error {
-	if _, err := c.stdin.Write(ev); err != nil {
-		return err
-	}
-	if _, err := io.ReadFull(c.stdout, ack); err != nil {
-		return err
-	}
-	if !bytes.Equal(ack, okReady) {
-		return fmt.Errorf("%w: got %q", errNoAck, ack)
-	}
-	return nil
-}
-
 // stop closes stdin (EOF: a listener drains and exits 0) and returns the
 // child's total CPU time from its rusage.
 func (c *child) stop() (time.Duration, error) {
-	c.stdin.Close()
+	c.proto.Close()
 	done := make(chan error, 1)
 	go func() { done <- c.cmd.Wait() }()
 	select {
@@ -169,10 +142,4 @@ func memory(pid int) (rss, anon int64, err error) {
 		return 0, 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
 	}
 	return rss, anon, nil
-}
-
-// eventBytes renders one event as supervisord 4.2.5 writes it.
-func eventBytes(serial int, pool, name, payload string) []byte {
-	return fmt.Appendf(nil, "ver:3.0 server:supervisor serial:%d pool:%s poolserial:%d eventname:%s len:%d\n%s",
-		serial, pool, serial, name, len([]rune(payload)), payload)
 }

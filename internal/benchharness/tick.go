@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/superlance-go/superlance/internal/harness"
 	"github.com/superlance-go/superlance/rpcclient"
 )
 
@@ -66,31 +66,13 @@ stderr_logfile=NONE
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(supervisord, "-n", "-c", confPath)
-	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(60 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	}()
-
-	url := "unix://" + filepath.Join(dir, "supervisor.sock")
-	client, err := rpcclient.New(url, rpcclient.Options{})
+	sv, err := harness.Launch(ctx, harness.Options{Dir: dir, Conf: confPath, Bin: supervisord, OwnProcessGroup: true})
 	if err != nil {
 		return nil, err
 	}
-	defer client.Close()
-	if err := waitAllRunning(ctx, client, procs+trees, exited); err != nil {
+	defer sv.Stop(60 * time.Second)
+	client, url := sv.Client, sv.URL
+	if err := waitAllRunning(ctx, client, procs+trees, sv.Exited()); err != nil {
 		return nil, err
 	}
 	if err := waitChildren(dir, trees*3); err != nil {
@@ -128,40 +110,50 @@ stderr_logfile=NONE
 	return out, nil
 }
 
-func waitAllRunning(ctx context.Context, c *rpcclient.Client, want int, exited chan struct{}) error {
-	deadline := time.Now().Add(90 * time.Second)
-	for {
+func waitAllRunning(ctx context.Context, c *rpcclient.Client, want int, exited <-chan struct{}) error {
+	running := 0
+	var err error
+	all := harness.WaitFor(90*time.Second, func() bool {
+		select {
+		case <-exited:
+			return true
+		default:
+		}
+		if ctx.Err() != nil {
+			return true
+		}
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		infos, err := c.GetAllProcessInfo(cctx)
+		var infos []rpcclient.ProcessInfo
+		infos, err = c.GetAllProcessInfo(cctx)
 		cancel()
-		running := 0
+		running = 0
 		for _, pi := range infos {
 			if pi.State == rpcclient.StateRunning {
 				running++
 			}
 		}
-		if err == nil && running == want {
-			return nil
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("supervisord exited during start-up")
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d programs RUNNING after 90s (last error %v)", running, want, err)
-		}
+		return err == nil && running == want
+	})
+	select {
+	case <-exited:
+		return fmt.Errorf("supervisord exited during start-up")
+	default:
 	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if !all {
+		return fmt.Errorf("%d of %d programs RUNNING after 90s (last error %v)", running, want, err)
+	}
+	return nil
 }
 
 // waitChildren waits until n sleep processes that are children of a shell
 // exist, so the cumulative tick sees whole trees.
 func waitChildren(dir string, n int) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		count := 0
+	count := 0
+	if harness.WaitFor(30*time.Second, func() bool {
+		count = 0
 		entries, _ := os.ReadDir("/proc")
 		for _, e := range entries {
 			b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
@@ -181,14 +173,11 @@ func waitChildren(dir string, n int) error {
 				}
 			}
 		}
-		if count >= n {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d shell children running after 30s", count, n)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return count >= n
+	}) {
+		return nil
 	}
+	return fmt.Errorf("%d of %d shell children running after 30s", count, n)
 }
 
 // tickReaction starts memmon against the supervisord at url and times
@@ -203,7 +192,6 @@ func tickReaction(memmon, url string, args []string, lines int, timeRPC func() e
 	if _, err := c.waitReady(10 * time.Second); err != nil {
 		return nil, err
 	}
-	ack := make([]byte, len(okReady))
 	var times []time.Duration
 	serial := 0
 	for i := 0; i < tickRuns; i++ {
@@ -215,9 +203,9 @@ func tickReaction(memmon, url string, args []string, lines int, timeRPC func() e
 			return nil, err
 		}
 		serial++
-		ev := eventBytes(serial, "memmon", "TICK_5", fmt.Sprintf("when:%d", time.Now().Unix()))
+		ev := harness.Event(serial, "memmon", "TICK_5", fmt.Sprintf("when:%d", time.Now().Unix()))
 		t0 := time.Now()
-		if err := c.event(ev, ack); err != nil {
+		if _, err := c.proto.SendEvent(ev); err != nil {
 			return nil, err
 		}
 		seen, skipped := 0, false

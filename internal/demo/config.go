@@ -102,7 +102,7 @@ func supervisordConf(p configParams) string {
 	w("")
 	w("; Grows by %s every %s and never frees it.", p.LeakStep, secs(p.LeakEvery))
 	w("[program:leaky]")
-	w("command=%%(here)s/bin/misbehave leak -step %s -every %s", p.LeakStep, secs(p.LeakEvery))
+	w("command=%%(here)s/bin/misbehave alloc -step %s -every %s", p.LeakStep, secs(p.LeakEvery))
 	w("stdout_logfile=%%(here)s/logs/leaky.log")
 	w("redirect_stderr=true")
 	w("")

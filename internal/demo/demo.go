@@ -3,21 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/superlance-go/superlance/internal/freeport"
+	"github.com/superlance-go/superlance/internal/harness"
 	"github.com/superlance-go/superlance/internal/module"
-	"github.com/superlance-go/superlance/rpcclient"
 )
 
 // options configure one demo run.
@@ -25,6 +24,7 @@ type options struct {
 	Root    string // the module's root directory
 	MailDir string // where each received mail is stored
 	Keep    bool   // keep the temporary directory
+	Built   string // a directory with the binaries built already (tests); empty: build them
 	Timing  timing
 	Out     io.Writer
 	Color   bool
@@ -62,7 +62,7 @@ func runDemo(ctx context.Context, o options) (*report, error) {
 	rep.TempDir = tmp
 	defer func() {
 		// Whatever happened, nothing started from tmp survives the demo.
-		killLeftovers(tmp)
+		harness.KillProcessesUnder(tmp)
 		if !o.Keep {
 			os.RemoveAll(tmp)
 		}
@@ -76,21 +76,27 @@ func runDemo(ctx context.Context, o options) (*report, error) {
 		return rep, err
 	}
 
-	p.plain("%s\n", p.paint(bold, "Building the listeners and the example programs..."))
-	t0 := time.Now()
-	if err := buildTools(ctx, o.Root, filepath.Join(tmp, "bin"), o.Out); err != nil {
-		return rep, err
+	if o.Built != "" {
+		if err := linkBuilt(o.Built, filepath.Join(tmp, "bin")); err != nil {
+			return rep, err
+		}
+	} else {
+		p.plain("%s\n", p.paint(bold, "Building the listeners and the example programs..."))
+		t0 := time.Now()
+		if err := buildTools(ctx, o.Root, filepath.Join(tmp, "bin"), o.Out); err != nil {
+			return rep, err
+		}
+		p.plain("built in %.1fs into %s\n\n", time.Since(t0).Seconds(), filepath.Join(tmp, "bin"))
 	}
-	p.plain("built in %.1fs into %s\n\n", time.Since(t0).Seconds(), filepath.Join(tmp, "bin"))
 
 	webAddr, err := freeAddr()
 	if err != nil {
 		return rep, err
 	}
 	n := newNarrator(p, o, tmp, rep)
-	mailSrv, err := startMailServer(n.mailArrived)
+	mailSrv, err := harness.StartSMTP(harness.SMTPOptions{OnMail: func(m harness.Mail) { n.mailArrived(readable(m)) }})
 	if err != nil {
-		return rep, err
+		return rep, fmt.Errorf("starting the demo mail server: %w", err)
 	}
 	defer mailSrv.Close()
 
@@ -116,18 +122,18 @@ func runDemo(ctx context.Context, o options) (*report, error) {
 	p.plain("Press Ctrl-C to stop early. Watching...\n\n")
 
 	p.start = time.Now()
-	sv, err := startSupervisord(ctx, supervisord, confPath, tmp, rpcclient.Options{})
+	sv, err := launch(ctx, supervisord, confPath, tmp, "", "")
 	if err != nil {
 		return rep, err
 	}
-	rep.SupervisordPID = sv.cmd.Process.Pid
+	rep.SupervisordPID = sv.PID
 	p.say("supervisord", bold, "started (pid %d)", rep.SupervisordPID)
 
 	runCtx, stopWatching := context.WithCancel(context.Background())
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
-		n.watch(runCtx, sv.client)
+		n.watch(runCtx, sv.Client)
 	}()
 
 	deadline := time.NewTimer(o.Timing.Deadline)
@@ -146,23 +152,34 @@ func runDemo(ctx context.Context, o options) (*report, error) {
 		case <-ctx.Done():
 		}
 		p.say("demo", green+bold, "every listener has acted; stopping")
-	case <-sv.exited:
+	case <-sv.Exited():
 		p.say("supervisord", red, "exited on its own; see %s", filepath.Join(tmp, "supervisord.log"))
 	}
 
 	// Let a restart in progress finish, so the listener does not report a
 	// failed start caused by the shutdown.
-	for end := time.Now().Add(4 * time.Second); !n.settled() && time.Now().Before(end); {
-		time.Sleep(100 * time.Millisecond)
-	}
+	harness.WaitFor(4*time.Second, n.settled)
 	// Stop supervisord while still watching: the batch tools flush what
 	// they hold on SIGTERM, and that mail should be shown too.
-	stopErr := sv.stop(p)
+	var stopErr error
+	if !sv.Stopped() {
+		p.say("supervisord", bold, "stopping (SIGTERM to pid %d)", sv.PID)
+		rep.Leftovers, stopErr = sv.Stop(30 * time.Second)
+		if stopErr == nil {
+			p.say("supervisord", bold, "stopped")
+		}
+	} else {
+		rep.Leftovers, _ = sv.Stop(0) // only the leftovers to kill
+	}
 	stopWatching()
 	<-watchDone
 	mailSrv.Close()
 	ch.close() // Alertmanager runs from tmp too: not a leftover
-	rep.Leftovers = killLeftovers(tmp)
+	for _, pid := range harness.KillProcessesUnder(tmp) {
+		if !slices.Contains(rep.Leftovers, pid) {
+			rep.Leftovers = append(rep.Leftovers, pid)
+		}
+	}
 	if len(rep.Leftovers) > 0 {
 		p.say("demo", red, "killed %d leftover process(es): %v", len(rep.Leftovers), rep.Leftovers)
 	}
@@ -232,138 +249,20 @@ func freeAddr() (string, error) {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(p)), nil
 }
 
-type supervisor struct {
-	cmd    *exec.Cmd
-	client *rpcclient.Client
-	exited chan struct{} // closed when the process is gone
+// launch starts supervisord with the config at conf in dir, in a process
+// group of its own: Ctrl-C reaches the demo only, which then stops
+// supervisord in order instead of every child at once.
+func launch(ctx context.Context, supervisord, conf, dir, user, password string) (*harness.Supervisor, error) {
+	return harness.Launch(ctx, harness.Options{
+		Dir: dir, Conf: conf, Username: user, Password: password,
+		Bin: supervisord, OwnProcessGroup: true,
+	})
 }
 
-func startSupervisord(ctx context.Context, path, conf, dir string, ro rpcclient.Options) (*supervisor, error) {
-	out, err := os.Create(filepath.Join(dir, "supervisord.out"))
-	if err != nil {
-		return nil, err
+// linkBuilt makes bin a link to the directory of binaries built already.
+func linkBuilt(built, bin string) error {
+	if err := os.Remove(bin); err != nil {
+		return err
 	}
-	defer out.Close()
-	cmd := exec.Command(path, "-n", "-c", conf)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		// Its own process group: Ctrl-C reaches the demo only, which then
-		// stops supervisord in order instead of every child at once.
-		Setpgid: true,
-		// If the demo itself is killed, supervisord must not outlive it.
-		Pdeathsig: syscall.SIGTERM,
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting supervisord: %w", err)
-	}
-	sv := &supervisor{cmd: cmd, exited: make(chan struct{})}
-	go func() {
-		cmd.Wait()
-		close(sv.exited)
-	}()
-	sv.client, err = rpcclient.New("unix://"+filepath.Join(dir, "supervisor.sock"), ro)
-	if err != nil {
-		sv.kill()
-		return nil, err
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		cctx, cancel := context.WithTimeout(ctx, time.Second)
-		st, err := sv.client.GetState(cctx)
-		cancel()
-		if err == nil && st.Name == "RUNNING" {
-			return sv, nil
-		}
-		select {
-		case <-sv.exited:
-			b, _ := os.ReadFile(filepath.Join(dir, "supervisord.out"))
-			return nil, fmt.Errorf("supervisord exited at start: %s", strings.TrimSpace(string(b)))
-		case <-ctx.Done():
-			sv.kill()
-			return nil, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			sv.kill()
-			return nil, fmt.Errorf("supervisord did not answer on its socket within 20s: %v", err)
-		}
-	}
-}
-
-// stop asks supervisord to shut down (SIGTERM: it stops every program and
-// listener, waiting up to each one's stopwaitsecs), and kills it if it has
-// not exited after that.
-func (sv *supervisor) stop(p *printer) error {
-	select {
-	case <-sv.exited:
-		return nil
-	default:
-	}
-	p.say("supervisord", bold, "stopping (SIGTERM to pid %d)", sv.cmd.Process.Pid)
-	sv.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-sv.exited:
-		p.say("supervisord", bold, "stopped")
-		return nil
-	case <-time.After(30 * time.Second):
-		sv.kill()
-		return errors.New("supervisord did not stop within 30s after SIGTERM; killed it")
-	}
-}
-
-func (sv *supervisor) kill() {
-	sv.cmd.Process.Kill()
-	<-sv.exited
-}
-
-// killLeftovers finds processes started from the demo's directory (every
-// program and listener runs a binary under it, and supervisord's command
-// line names its config there), kills them and returns their pids. After a
-// clean shutdown it finds none.
-func killLeftovers(dir string) []int {
-	var found []int
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		pids := processesUnder(dir)
-		if len(pids) == 0 || time.Now().After(deadline) {
-			return found
-		}
-		for _, pid := range pids {
-			if !contains(found, pid) {
-				found = append(found, pid)
-			}
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// processesUnder lists live processes whose command line mentions dir.
-func processesUnder(dir string) []int {
-	entries, _ := os.ReadDir("/proc")
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !bytes.Contains(b, []byte(dir)) {
-			continue
-		}
-		// A zombie has an empty command line already; one that still shows
-		// it is running.
-		pids = append(pids, pid)
-	}
-	return pids
-}
-
-func contains(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
+	return os.Symlink(built, bin)
 }

@@ -1,17 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
-	"io"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/superlance-go/superlance/internal/amtest"
+	"github.com/superlance-go/superlance/internal/harness"
 	"github.com/superlance-go/superlance/internal/module"
 	"github.com/superlance-go/superlance/internal/svtest"
 	"github.com/superlance-go/superlance/rpcclient"
@@ -31,7 +34,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	out := &svtest.LockedBuffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 85*time.Second)
 	defer cancel()
-	o := options{Root: root, MailDir: mailDir, Timing: shortTiming, Out: out}
+	o := options{Root: root, MailDir: mailDir, Timing: shortTiming, Out: out, Built: built(t)}
 	rep, err := runDemo(ctx, o)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -125,7 +128,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	if len(rep.Leftovers) > 0 {
 		t.Errorf("processes left after supervisord stopped: got %v, want none", rep.Leftovers)
 	}
-	if pids := processesUnder(rep.TempDir); len(pids) > 0 {
+	if pids := harness.ProcessesUnder(rep.TempDir); len(pids) > 0 {
 		t.Errorf("processes running from %s: got %v, want none", rep.TempDir, pids)
 	}
 	if err := syscall.Kill(rep.SupervisordPID, 0); !errors.Is(err, syscall.ESRCH) {
@@ -183,7 +186,7 @@ func TestParseMailDecodesQuotedPrintable(t *testing.T) {
 	raw := "From: a@b.example\r\nTo: c@d.example\r\nSubject: =?UTF-8?q?caf=C3=A9?=\r\n" +
 		"Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
 		"a long line that was wrapped by the enco=\r\nder, caf=C3=A9\r\n"
-	m := parseMail([]byte(raw))
+	m := readable(harness.ParseMail([]byte(raw)))
 	if m.Subject != "café" || !m.HasSubj {
 		t.Errorf("Subject = %q (present %v), want %q", m.Subject, m.HasSubj, "café")
 	}
@@ -208,6 +211,44 @@ func totalMails(rep *report) int {
 	return n
 }
 
+// built returns a directory with the demo's binaries, built once for the
+// tests of this package.
+func built(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		root, err := module.Root()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		if buildDir, buildErr = os.MkdirTemp("", "demo-bin-"); buildErr != nil {
+			return
+		}
+		var out bytes.Buffer
+		if buildErr = buildTools(context.Background(), root, buildDir, &out); buildErr != nil {
+			buildErr = fmt.Errorf("%w\n%s", buildErr, out.String())
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return buildDir
+}
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
 // TestExampleConfig starts examples/supervisord.conf, with its paths moved
 // into a temp dir and the demo's programs in place of the app, under a real
 // supervisord: every listener must accept its command line (every option the
@@ -225,9 +266,7 @@ func TestExampleConfig(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
-	ctx, cancel := context.WithTimeout(context.Background(), 80*time.Second)
-	defer cancel()
-	if err := buildTools(ctx, root, bin, os.Stderr); err != nil {
+	if err := os.Symlink(built(t), bin); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "smtp.pass"), []byte("secret\n"), 0o600); err != nil {
@@ -253,25 +292,27 @@ func TestExampleConfig(t *testing.T) {
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sv, err := startSupervisord(ctx, supervisord, path, dir, rpcclient.Options{Username: "supervisor", Password: "change-me"})
+	ctx, cancel := context.WithTimeout(context.Background(), 80*time.Second)
+	defer cancel()
+	sv, err := launch(ctx, supervisord, path, dir, "supervisor", "change-me")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		sv.stop(&printer{w: io.Discard})
-		if pids := processesUnder(dir); len(pids) > 0 {
-			t.Errorf("processes left: %v", pids)
-			killLeftovers(dir)
+		left, err := sv.Stop(30 * time.Second)
+		left = append(left, harness.KillProcessesUnder(dir)...)
+		if err != nil || len(left) > 0 {
+			t.Errorf("stopping supervisord: %v; processes left: %v", err, left)
 		}
 	})
 
-	// RUNNING means up for startsecs (1 s); still the same pid a moment
-	// later means the command line was accepted.
+	// RUNNING means up for startsecs (1 s); still the same pid at a later
+	// look means the command line was accepted.
 	first := map[string]int{}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		infos, err := sv.client.GetAllProcessInfo(ctx)
-		if err != nil {
+	var infos []rpcclient.ProcessInfo
+	stable := func() bool {
+		var err error
+		if infos, err = sv.Client.GetAllProcessInfo(ctx); err != nil {
 			t.Fatal(err)
 		}
 		running := 0
@@ -285,16 +326,13 @@ func TestExampleConfig(t *testing.T) {
 				running++
 			}
 		}
-		if running == len(tools) {
-			break
+		return running == len(tools)
+	}
+	if !svtest.WaitFor(20*time.Second, stable) {
+		for _, tool := range tools {
+			b, _ := os.ReadFile(filepath.Join(dir, tool+".log"))
+			t.Logf("%s stderr: %s", tool, b)
 		}
-		if time.Now().After(deadline) {
-			for _, tool := range tools {
-				b, _ := os.ReadFile(filepath.Join(dir, tool+".log"))
-				t.Logf("%s stderr: %s", tool, b)
-			}
-			t.Fatalf("listeners RUNNING with a stable pid: got %d, want %d (%v)", running, len(tools), infos)
-		}
-		time.Sleep(500 * time.Millisecond)
+		t.Fatalf("listeners RUNNING with a stable pid: want all %d (%v)", len(tools), infos)
 	}
 }

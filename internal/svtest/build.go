@@ -1,15 +1,21 @@
 package svtest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/superlance-go/superlance/internal/freeport"
 	"github.com/superlance-go/superlance/internal/module"
@@ -30,7 +36,118 @@ func Need(t testing.TB) string {
 	return path
 }
 
-// build is the result of one `go build`, shared by every test of the binary.
+// A tool's tests run the tool as a real process under supervisord without
+// building it: the test binary is the tool too. TestMain calls ToolMain
+// first; started under the tool's name (through a link named like the
+// tool, which Tool returns), the test binary runs the tool's main instead
+// of the tests.
+var (
+	toolsMu sync.Mutex
+	tools   = map[string]bool{}
+
+	linkDirOnce sync.Once
+	linkDir     string
+	linkDirErr  error
+)
+
+// ToolMain runs main, the tool's own main function, when this process was
+// started as name, and then exits (main normally exits itself). Otherwise
+// it registers name for Tool and returns. Call it first in TestMain:
+//
+//	func TestMain(m *testing.M) {
+//		svtest.ToolMain("crashmail", main)
+//		os.Exit(svtest.RunTests(m))
+//	}
+func ToolMain(name string, main func()) {
+	if filepath.Base(os.Args[0]) == name {
+		main()
+		os.Exit(0)
+	}
+	toolsMu.Lock()
+	tools[name] = true
+	toolsMu.Unlock()
+}
+
+// RunTests runs the tests and removes the tools' links afterwards.
+func RunTests(m *testing.M) int {
+	code := m.Run()
+	if linkDir != "" {
+		os.RemoveAll(linkDir)
+	}
+	return code
+}
+
+// Tool returns the path of the tool name, which TestMain registered with
+// ToolMain: a link to this test binary under the tool's name.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	toolsMu.Lock()
+	registered := tools[name]
+	toolsMu.Unlock()
+	if !registered {
+		t.Fatalf("svtest.Tool(%q): TestMain must call svtest.ToolMain(%q, main) first", name, name)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := links()
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, name)
+	if err := os.Symlink(self, link); err != nil && !os.IsExist(err) {
+		t.Fatal(err)
+	}
+	return link
+}
+
+// links returns the per-process directory of the tools' links. A test
+// process that was killed leaves its directory behind, so each new one
+// removes those of processes that no longer exist.
+func links() (string, error) {
+	linkDirOnce.Do(func() {
+		prefix := filepath.Join(os.TempDir(), "svtest-bin-")
+		old, _ := filepath.Glob(prefix + "*")
+		for _, d := range old {
+			pid, err := strconv.Atoi(strings.TrimPrefix(d, prefix))
+			if err == nil && pid != os.Getpid() && syscall.Kill(pid, 0) == syscall.ESRCH {
+				os.RemoveAll(d)
+			}
+		}
+		linkDir = prefix + strconv.Itoa(os.Getpid())
+		linkDirErr = os.MkdirAll(linkDir, 0o755)
+	})
+	return linkDir, linkDirErr
+}
+
+// BuildTool builds ./cmd/<name> of this module as `make install` does,
+// once per test binary, and returns the binary's path: for benchmarks that
+// measure the binary as it ships (its memory, its start-up). Tests use Tool.
+func BuildTool(t testing.TB, name string) string {
+	t.Helper()
+	buildsMu.Lock()
+	b, ok := builds[name]
+	if !ok {
+		b = &build{}
+		builds[name] = b
+	}
+	buildsMu.Unlock()
+	b.once.Do(func() {
+		dir, err := os.MkdirTemp("", "svtest-build-")
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.path = filepath.Join(dir, name)
+		b.err = goBuild("./cmd/"+name, b.path, "CGO_ENABLED=0", "-trimpath", "-ldflags=-s -w")
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.path
+}
+
 type build struct {
 	once sync.Once
 	path string
@@ -40,87 +157,118 @@ type build struct {
 var (
 	buildsMu sync.Mutex
 	builds   = map[string]*build{}
-
-	binDirOnce sync.Once
-	binDir     string
-	binDirErr  error
 )
 
-// BuildTool builds ./cmd/<name> of this module once per test binary and
-// returns the binary's path.
-func BuildTool(t testing.TB, name string) string {
-	t.Helper()
-	return buildOnce(t, "cmd/"+name, name)
+// goBuild runs go build -o out with the flags (and environment entries,
+// KEY=value) in args for pkg of this module.
+func goBuild(pkg, out string, args ...string) error {
+	root, err := module.Root()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(module.GoCommand(), "build", "-o", out)
+	cmd.Env = os.Environ()
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			cmd.Args = append(cmd.Args, a)
+		} else {
+			cmd.Env = append(cmd.Env, a)
+		}
+	}
+	cmd.Args = append(cmd.Args, pkg)
+	cmd.Dir = root
+	if output, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %v\n%s", pkg, err, output)
+	}
+	return nil
 }
 
-// TestProg returns the path of the helper program (internal/svtest/testprog),
-// built once per test binary. Its subcommands:
+// misbehaveSources are the files the misbehave binary is built from; they
+// name its build in the shared cache.
+var misbehaveSources = []string{"examples/demo/misbehave", "internal/misbehave"}
+
+var (
+	progOnce sync.Once
+	progPath string
+	progErr  error
+)
+
+// TestProg returns the path of the programs that misbehave on purpose
+// (examples/demo/misbehave; see package misbehave for every flag):
 //
-//	testprog crash -after 2s -code 1          exit with code after a delay
-//	testprog sleep                            run until signalled
-//	testprog http -addr 127.0.0.1:PORT [-hang-after 3s] [-status 200] [-body ok]
-//	                                          serve HTTP; after hang-after, accept but never answer
-//	testprog alloc -mb 50 [-children 0]       allocate and touch N MB, then sleep (children hold the memory when -children > 0)
-//	testprog fail                             exit 1 at once (never reaches RUNNING)
-//	testprog record -out FILE                 event listener appending every byte it receives to FILE
+//	misbehave crash -after 2s -code 1      exit with code after a delay
+//	misbehave nostart                      exit 1 at once (never reaches RUNNING)
+//	misbehave sleep                        run until signalled
+//	misbehave web -addr 127.0.0.1:PORT [-hang-after 3s] [-status 200] [-body ok]
+//	                                       serve HTTP; after hang-after, accept but never answer
+//	misbehave alloc -mb 50 [-children 0] [-step 2MB -every 1s]
+//	                                       allocate and touch memory, then hold it
+//	misbehave record -out FILE             event listener appending every byte it receives to FILE
 //
-// See testprog's package documentation for every flag.
+// It is not the test binary acting as misbehave, as Tool's tools are: the
+// memory tests measure these programs, and a race-detector build would
+// hold several times the memory it allocates. So it is built without
+// flags, once for every test binary of a `go test` run: the build is kept
+// in the temp directory under a name made of its sources' hash.
 func TestProg(t testing.TB) string {
 	t.Helper()
-	return buildOnce(t, "internal/svtest/testprog", "testprog")
+	progOnce.Do(func() { progPath, progErr = sharedBuild() })
+	if progErr != nil {
+		t.Fatal(progErr)
+	}
+	return progPath
 }
 
-func buildOnce(t testing.TB, pkg, name string) string {
-	t.Helper()
-	buildsMu.Lock()
-	b, ok := builds[pkg]
-	if !ok {
-		b = &build{}
-		builds[pkg] = b
-	}
-	buildsMu.Unlock()
-	b.once.Do(func() { b.path, b.err = goBuild(pkg, name) })
-	if b.err != nil {
-		t.Fatal(b.err)
-	}
-	return b.path
-}
-
-func goBuild(pkg, name string) (string, error) {
+func sharedBuild() (string, error) {
 	root, err := module.Root()
 	if err != nil {
 		return "", err
 	}
-	dir, err := binaryDir()
-	if err != nil {
+	h := sha256.New()
+	fmt.Fprintln(h, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	for _, dir := range misbehaveSources {
+		files, _ := filepath.Glob(filepath.Join(root, dir, "*.go"))
+		slices.Sort(files)
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			r, err := os.Open(f)
+			if err != nil {
+				return "", err
+			}
+			fmt.Fprintln(h, filepath.Base(f))
+			io.Copy(h, r)
+			r.Close()
+		}
+	}
+	sum := hex.EncodeToString(h.Sum(nil))[:16]
+	prefix := filepath.Join(os.TempDir(), "svtest-misbehave-")
+	dir := prefix + sum
+	bin := filepath.Join(dir, "misbehave")
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
+	// Builds of older sources go once nobody can be using them.
+	old, _ := filepath.Glob(prefix + "*")
+	for _, d := range old {
+		if fi, err := os.Stat(d); err == nil && d != dir && time.Since(fi.ModTime()) > time.Hour {
+			os.RemoveAll(d)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	out := filepath.Join(dir, name)
-	cmd := exec.Command(module.GoCommand(), "build", "-o", out, "./"+pkg)
-	cmd.Dir = root
-	if output, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./%s: %v\n%s", pkg, err, output)
+	// Test binaries of one run build at the same time: each into a name of
+	// its own, then renamed into place, which is atomic.
+	tmp := fmt.Sprintf("%s.%d", bin, os.Getpid())
+	if err := goBuild("./examples/demo/misbehave", tmp); err != nil {
+		return "", err
 	}
-	return out, nil
-}
-
-// binaryDir returns the per-process directory the built binaries go to.
-// Test binaries have no common TestMain to remove it, so each new one
-// removes the directories of test processes that no longer exist instead.
-func binaryDir() (string, error) {
-	binDirOnce.Do(func() {
-		prefix := filepath.Join(os.TempDir(), "svtest-bin-")
-		old, _ := filepath.Glob(prefix + "*")
-		for _, d := range old {
-			pid, err := strconv.Atoi(strings.TrimPrefix(d, prefix))
-			if err == nil && pid != os.Getpid() && syscall.Kill(pid, 0) == syscall.ESRCH {
-				os.RemoveAll(d)
-			}
-		}
-		binDir = prefix + strconv.Itoa(os.Getpid())
-		binDirErr = os.MkdirAll(binDir, 0o755)
-	})
-	return binDir, binDirErr
+	if err := os.Rename(tmp, bin); err != nil {
+		return "", err
+	}
+	return bin, nil
 }
 
 // FreePort returns a loopback TCP port for a program that the test starts

@@ -1,15 +1,12 @@
 package svtest
 
 import (
-	"bufio"
 	"bytes"
-	"context"
-	"fmt"
-	"io"
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
+
+	"github.com/superlance-go/superlance/internal/harness"
 )
 
 // LockedBuffer is a bytes.Buffer that a command's goroutines and the test
@@ -33,18 +30,15 @@ func (l *LockedBuffer) String() string {
 }
 
 // Run is a command's run() with everything but its standard streams bound.
-type Run func(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) int
+type Run = harness.Run
 
 // Driver plays supervisord's side of the event protocol against a command
-// run in-process over pipes: it waits for READY, writes one event, and
-// reads the RESULT, as supervisord does with the real binary.
+// run in-process over pipes (harness.Driver); anything but READY and
+// RESULT 2\nOK on its stdout fails the test.
 type Driver struct {
-	t      testing.TB
-	pool   string
-	stdin  *io.PipeWriter
-	stdout *bufio.Reader
-	code   chan int
-	serial int
+	t    testing.TB
+	d    *harness.Driver
+	code <-chan int
 	// Stderr is what the command logged so far.
 	Stderr *LockedBuffer
 }
@@ -53,47 +47,32 @@ type Driver struct {
 // names the listener pool in the events' headers.
 func Drive(t testing.TB, pool string, run Run) *Driver {
 	t.Helper()
-	inR, inW := io.Pipe()
-	outR, outW := io.Pipe()
-	d := &Driver{t: t, pool: pool, stdin: inW, stdout: bufio.NewReader(outR), code: make(chan int, 1), Stderr: &LockedBuffer{}}
-	go func() {
-		code := run(context.Background(), inR, outW, d.Stderr)
-		outW.Close()
-		d.code <- code
-	}()
-	t.Cleanup(func() { inW.Close(); outR.Close() })
-	return d
+	stderr := &LockedBuffer{}
+	d, code, release := harness.DriveFunc(pool, run, stderr)
+	t.Cleanup(release)
+	return &Driver{t: t, d: d, code: code, Stderr: stderr}
 }
 
 // Send waits for READY, delivers one event and returns how long the
 // acknowledgement took, from writing the event to reading the whole
-// RESULT 2\nOK. Anything else on stdout fails the test.
+// RESULT 2\nOK.
 func (d *Driver) Send(eventName, payload string) time.Duration {
 	d.t.Helper()
-	d.expect("READY\n", "before "+eventName)
-	d.serial++
-	ev := fmt.Sprintf("ver:3.0 server:supervisor serial:%d pool:%s poolserial:%d eventname:%s len:%d\n%s",
-		d.serial, d.pool, d.serial, eventName, utf8.RuneCountInString(payload), payload)
-	start := time.Now()
-	if _, err := io.WriteString(d.stdin, ev); err != nil {
-		d.t.Fatalf("writing %s: %v", eventName, err)
+	took, err := d.d.Send(eventName, payload)
+	if err != nil {
+		d.t.Fatalf("%v; stderr:\n%s", err, d.Stderr.String())
 	}
-	d.expect("RESULT 2\nOK", "after "+eventName)
-	return time.Since(start)
+	return took
 }
 
 // Tick sends a TICK_5 event for the current time.
 func (d *Driver) Tick() time.Duration {
 	d.t.Helper()
-	return d.Send("TICK_5", fmt.Sprintf("when:%d", time.Now().Unix()))
-}
-
-func (d *Driver) expect(want, when string) {
-	d.t.Helper()
-	buf := make([]byte, len(want))
-	if _, err := io.ReadFull(d.stdout, buf); err != nil || string(buf) != want {
-		d.t.Fatalf("stdout %s: got %q (%v), want %q; stderr:\n%s", when, buf, err, want, d.Stderr.String())
+	took, err := d.d.Tick()
+	if err != nil {
+		d.t.Fatalf("%v; stderr:\n%s", err, d.Stderr.String())
 	}
+	return took
 }
 
 // Finish closes stdin, as supervisord does when it stops a listener, and
@@ -101,8 +80,7 @@ func (d *Driver) expect(want, when string) {
 // not returned within timeout.
 func (d *Driver) Finish(timeout time.Duration) int {
 	d.t.Helper()
-	go io.Copy(io.Discard, d.stdout) // a last READY must not block the command
-	d.stdin.Close()
+	d.d.Close()
 	select {
 	case c := <-d.code:
 		return c

@@ -13,7 +13,7 @@ import (
 const RecordPool = "record"
 
 // Recording is a supervisord with one more event listener, RecordPool,
-// that stores every byte supervisord sends it (testprog record).
+// that stores every byte supervisord sends it (misbehave record).
 type Recording struct {
 	*Supervisor
 	File string // the raw stream so far

@@ -19,7 +19,7 @@ func TestStartPrograms(t *testing.T) {
 		Programs: []Program{
 			{Name: "sleeper", Command: prog + ` sleep -stdout 'hello\n'`},
 			{Name: "crasher", Command: prog + " crash -after 1500ms -code 3", Extra: []string{"autorestart=false"}},
-			{Name: "quick", Command: prog + " fail", Extra: []string{"startretries=0"}},
+			{Name: "quick", Command: prog + " nostart", Extra: []string{"startretries=0"}},
 			{Name: "app", Command: prog + " sleep"},
 			{Name: "worker", Command: prog + " sleep", Extra: []string{"numprocs=2"}},
 		},
@@ -118,30 +118,5 @@ func TestEnvAndAuth(t *testing.T) {
 	defer bad.Close()
 	if _, err := bad.GetPID(ctx); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("GetPID with a wrong password: err = %v, want an HTTP 401 error", err)
-	}
-}
-
-func TestEnvironmentQuoting(t *testing.T) {
-	tests := []struct {
-		in      []string
-		want    string
-		wantErr bool
-	}{
-		{[]string{"A=b"}, `A="b"`, false},
-		{[]string{"A=x,y", "B="}, `A="x,y",B=""`, false},
-		{[]string{`A=say "hi" now`}, `A='say "hi" now'`, false},
-		{[]string{"A=100%"}, `A="100%%"`, false},
-		{[]string{"A=1", "B=2", "A=3"}, `A="3",B="2"`, false},
-		{[]string{`A=it's "x"`}, "", true},
-		{[]string{"A=line\nbreak"}, "", true},
-		{[]string{`A="quoted"`}, "", true},
-		{[]string{"NOEQUALS"}, "", true},
-		{[]string{"BAD-KEY=1"}, "", true},
-	}
-	for _, tt := range tests {
-		got, err := environment(tt.in)
-		if (err != nil) != tt.wantErr || got != tt.want {
-			t.Errorf("environment(%q) = %q, %v; want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
-		}
 	}
 }

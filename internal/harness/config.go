@@ -1,4 +1,4 @@
-package svtest
+package harness
 
 import (
 	"fmt"
@@ -16,7 +16,7 @@ type Program struct {
 }
 
 // Listener is one [eventlistener:x] section. Its stderr goes to
-// <process name>.err in Supervisor.Dir (see ListenerStderr).
+// <process name>.err in Supervisor.Dir.
 type Listener struct {
 	Name    string
 	Command string
@@ -72,9 +72,9 @@ func section(header string, defaults []kv, extra []string) (string, error) {
 	return b.String(), nil
 }
 
-// renderConfig returns the supervisord.conf for cfg in dir.
-func renderConfig(cfg Config, dir, user, pass string) (string, error) {
-	sock := dir + "/supervisor.sock"
+// renderConfig returns the supervisord.conf for cfg in dir, with its
+// socket at sock.
+func renderConfig(cfg Config, dir, sock, user, pass string) (string, error) {
 	level := cfg.LogLevel
 	if level == "" {
 		level = "info"

@@ -1,4 +1,4 @@
-package svtest
+package misbehave_test
 
 import (
 	"bufio"
@@ -15,12 +15,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/superlance-go/superlance/internal/svtest"
 )
 
-// startProg runs testprog with args and returns it with its stdout lines.
+// startProg runs misbehave with args and returns it with its stdout lines.
 func startProg(t *testing.T, args ...string) (*exec.Cmd, *bufio.Scanner) {
 	t.Helper()
-	cmd := exec.Command(TestProg(t), args...)
+	cmd := exec.Command(svtest.TestProg(t), args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -45,10 +47,10 @@ func terminate(t *testing.T, cmd *exec.Cmd) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Errorf("testprog %v after SIGTERM: %v, want exit 0", cmd.Args[1:], err)
+			t.Errorf("misbehave %v after SIGTERM: %v, want exit 0", cmd.Args[1:], err)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatalf("testprog %v did not exit after SIGTERM", cmd.Args[1:])
+		t.Fatalf("misbehave %v did not exit after SIGTERM", cmd.Args[1:])
 	}
 }
 
@@ -88,12 +90,12 @@ func childrenOf(pid int) []int {
 	return out
 }
 
-func TestProgHTTP(t *testing.T) {
+func TestWeb(t *testing.T) {
 	t.Parallel()
 	addrFile := filepath.Join(t.TempDir(), "addr")
-	cmd, _ := startProg(t, "http", "-addr", "127.0.0.1:0", "-addr-file", addrFile, "-hang-after", "1500ms", "-status", "503", "-body", "down")
+	cmd, _ := startProg(t, "web", "-addr", "127.0.0.1:0", "-addr-file", addrFile, "-hang-after", "1500ms", "-status", "503", "-body", "down")
 	var addr string
-	Eventually(t, 5*time.Second, "testprog http never wrote its address", func() bool {
+	svtest.Eventually(t, 5*time.Second, "misbehave web never wrote its address", func() bool {
 		b, err := os.ReadFile(addrFile)
 		addr = string(b)
 		return err == nil
@@ -110,7 +112,7 @@ func TestProgHTTP(t *testing.T) {
 	}
 
 	// After hang-after: the connection is accepted, the answer never comes.
-	Eventually(t, 5*time.Second, "testprog http never started hanging", func() bool {
+	svtest.Eventually(t, 5*time.Second, "misbehave web never started hanging", func() bool {
 		resp, err := client.Get("http://" + addr + "/")
 		if err == nil {
 			resp.Body.Close()
@@ -128,18 +130,18 @@ func TestProgHTTP(t *testing.T) {
 	terminate(t, cmd)
 }
 
-func TestProgAlloc(t *testing.T) {
+func TestAlloc(t *testing.T) {
 	t.Parallel()
 	t.Run("self", func(t *testing.T) {
 		t.Parallel()
-		cmd, out := startProg(t, "alloc", "-mb", "40", "-grow-per-sec", "10")
+		cmd, out := startProg(t, "alloc", "-mb", "40", "-step", "10MB", "-every", "1s")
 		if !out.Scan() || out.Text() != "holding 40 MB" {
 			t.Fatalf("first line %q, want %q", out.Text(), "holding 40 MB")
 		}
 		if rss := rssKB(cmd.Process.Pid); rss < 40<<10 {
 			t.Errorf("RSS %d kB, want at least %d kB", rss, 40<<10)
 		}
-		Eventually(t, 10*time.Second, "RSS did not grow by -grow-per-sec", func() bool {
+		svtest.Eventually(t, 10*time.Second, "RSS did not grow by -step", func() bool {
 			return rssKB(cmd.Process.Pid) >= 55<<10
 		})
 		terminate(t, cmd)
@@ -152,7 +154,7 @@ func TestProgAlloc(t *testing.T) {
 		}
 		pid := cmd.Process.Pid
 		var kids []int
-		Eventually(t, 10*time.Second, "the two children never held 30 MB each", func() bool {
+		svtest.Eventually(t, 10*time.Second, "the two children never held 30 MB each", func() bool {
 			kids = childrenOf(pid)
 			if len(kids) != 2 {
 				return false
@@ -176,22 +178,22 @@ func TestProgAlloc(t *testing.T) {
 	})
 }
 
-func TestProgCrashAndFail(t *testing.T) {
+func TestCrashAndNostart(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		args []string
 		code int
 	}{
 		{[]string{"crash", "-after", "10ms", "-code", "7"}, 7},
-		{[]string{"fail"}, 1},
+		{[]string{"nostart"}, 1},
 	}
 	for _, tt := range tests {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := exec.CommandContext(ctx, TestProg(t), tt.args...).Run()
+		err := exec.CommandContext(ctx, svtest.TestProg(t), tt.args...).Run()
 		cancel()
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || ee.ExitCode() != tt.code {
-			t.Errorf("testprog %v: %v, want exit code %d", tt.args, err, tt.code)
+			t.Errorf("misbehave %v: %v, want exit code %d", tt.args, err, tt.code)
 		}
 	}
 	cmd, out := startProg(t, "crash", "-after", "1h")
