@@ -29,7 +29,7 @@ func script(t *testing.T, dir, name, body string) string {
 func TestDetailsAndLogTail(t *testing.T) {
 	svtest.Need(t)
 	t.Parallel()
-	bin := svtest.BuildTool(t, "crashmail")
+	bin := svtest.Tool(t, "crashmail")
 	prog := svtest.TestProg(t)
 	sink := svtest.NewSendmail(t)
 	sv := svtest.Start(t, svtest.Config{
@@ -52,7 +52,7 @@ func TestDetailsAndLogTail(t *testing.T) {
 	}
 	head := "Process crasher in group crasher exited unexpectedly (pid " + strconv.Itoa(pid) + ") from state RUNNING\n\n"
 	tail := "--- last 3 lines of the stderr log of crasher (" + sv.Dir + "/crasher.err) ---\n" +
-		"known line one\nknown line two\ntestprog: crashing with code 3\n--- end of log ---"
+		"known line one\nknown line two\nmisbehave: crashing with code 3\n--- end of log ---"
 	re := regexp.MustCompile(`^` + regexp.QuoteMeta(head) +
 		`Details from supervisord:\n` +
 		`  exit status: 3\n` +
@@ -73,7 +73,7 @@ func TestDetailsAndLogTail(t *testing.T) {
 func TestFlood(t *testing.T) {
 	svtest.Need(t)
 	t.Parallel()
-	bin := svtest.BuildTool(t, "crashmail")
+	bin := svtest.Tool(t, "crashmail")
 	prog := svtest.TestProg(t)
 	sink := svtest.NewSendmail(t)
 	dir := t.TempDir()

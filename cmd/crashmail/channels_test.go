@@ -33,7 +33,7 @@ func TestAlertmanagerCrashAndHeartbeat(t *testing.T) {
 			Extra: []string{"autostart=false", "autorestart=false", "startsecs=1"}}},
 		Listeners: []svtest.Listener{{
 			Name: "crashmail",
-			Command: svtest.BuildTool(t, "crashmail") + " -a --alertmanager " + am.URL +
+			Command: svtest.Tool(t, "crashmail") + " -a --alertmanager " + am.URL +
 				" --resolve-after 3s --heartbeat --instance web1 --label team=ops",
 			Events: "PROCESS_STATE_EXITED,TICK_5",
 		}},

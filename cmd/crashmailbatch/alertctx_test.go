@@ -18,7 +18,7 @@ func TestDetailsAndLogTail(t *testing.T) {
 	svtest.Need(t)
 	t.Parallel()
 	sink := svtest.NewSendmail(t)
-	bin := svtest.BuildTool(t, "crashmailbatch")
+	bin := svtest.Tool(t, "crashmailbatch")
 	prog := svtest.TestProg(t)
 	dir := t.TempDir()
 	count := filepath.Join(dir, "count")

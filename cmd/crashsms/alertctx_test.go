@@ -18,7 +18,7 @@ func TestDetails(t *testing.T) {
 	svtest.Need(t)
 	t.Parallel()
 	sink := svtest.NewSendmail(t)
-	bin := svtest.BuildTool(t, "crashsms")
+	bin := svtest.Tool(t, "crashsms")
 	prog := svtest.TestProg(t)
 	sv := svtest.Start(t, svtest.Config{
 		Programs: []svtest.Program{{Name: "crasher", Command: prog + " crash -after 1500ms -code 3", Extra: []string{"autorestart=false"}}},

@@ -16,7 +16,7 @@ func TestDetails(t *testing.T) {
 	svtest.Need(t)
 	t.Parallel()
 	srv := svtest.StartSMTP(t, svtest.SMTPOptions{})
-	bin := svtest.BuildTool(t, "fatalmailbatch")
+	bin := svtest.Tool(t, "fatalmailbatch")
 	prog := svtest.TestProg(t)
 	sv := svtest.Start(t, svtest.Config{
 		Programs: []svtest.Program{{Name: "broken", Command: prog + " fail", Extra: []string{"startretries=1"}}},
@@ -38,7 +38,7 @@ func TestDetails(t *testing.T) {
 		`  state now:   FATAL\n` +
 		`  host:        .+\n\n` +
 		`--- last 2 lines of the stderr log of broken \(` + regexp.QuoteMeta(sv.Dir) + `/broken.err\) ---\n` +
-		`testprog: failing on purpose\ntestprog: failing on purpose\n--- end of log ---$`)
+		`misbehave: failing on purpose\nmisbehave: failing on purpose\n--- end of log ---$`)
 	if !re.MatchString(m.Text) {
 		t.Errorf("body =\n%s\nwant the line, its details with the spawn error, and the tail", m.Text)
 	}

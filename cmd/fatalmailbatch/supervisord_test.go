@@ -24,7 +24,7 @@ func TestUnderSupervisord(t *testing.T) {
 	bin := svtest.Tool(t, "fatalmailbatch")
 	prog := svtest.TestProg(t)
 	sv := svtest.Start(t, svtest.Config{
-		Programs: []svtest.Program{{Name: "broken", Command: prog + " nostart", Extra: []string{"startretries=1"}}},
+		Programs: []svtest.Program{{Name: "broken", Command: prog + " fail", Extra: []string{"startretries=1"}}},
 		Listeners: []svtest.Listener{{
 			Name: "fatalmailbatch",
 			Command: bin + " -t ops@example.com -f sv@example.com -H localhost:" + port(srv.Addr) +

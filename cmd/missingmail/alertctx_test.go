@@ -32,7 +32,7 @@ func TestDetailsAndTail(t *testing.T) {
 		`  state now:   FATAL\n` +
 		`  host:        .+\n\n` +
 		`--- last line of the stderr log of broken \(` + regexp.QuoteMeta(sv.Dir) + `/broken.err\) ---\n` +
-		`testprog: failing on purpose\n--- end of log ---$`)
+		`misbehave: failing on purpose\n--- end of log ---$`)
 	if !re.MatchString(m.Text) {
 		t.Errorf("body =\n%s\nwant missingmail's text, then the details and the tail", m.Text)
 	}

@@ -31,7 +31,7 @@ const (
 func listener(t *testing.T, name, args string) svtest.Listener {
 	return svtest.Listener{
 		Name:    name,
-		Command: svtest.BuildTool(t, "missingmail") + " " + args,
+		Command: svtest.Tool(t, "missingmail") + " " + args,
 		Events:  "PROCESS_STATE,TICK_5",
 		Extra:   []string{"autostart=false", "buffer_size=50"},
 	}

@@ -38,7 +38,7 @@ func chatter() svtest.Program {
 func listener(t *testing.T, args string) svtest.Listener {
 	return svtest.Listener{
 		Name:    "procmon",
-		Command: svtest.BuildTool(t, "procmon") + " " + args,
+		Command: svtest.Tool(t, "procmon") + " " + args,
 		Events:  "PROCESS_STATE,TICK_5",
 		Extra:   []string{"autorestart=true", "buffer_size=100"},
 	}

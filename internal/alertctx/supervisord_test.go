@@ -41,7 +41,7 @@ func TestRealSupervisord(t *testing.T) {
 			{Name: "looper", Command: script(t, dir, "looper",
 				"exec "+prog+" crash -after 1500ms -code 3\n")},
 			{Name: "victim", Command: prog + " sleep"},
-			{Name: "failer", Command: prog + " nostart", Extra: []string{"startretries=0"}},
+			{Name: "failer", Command: prog + " fail", Extra: []string{"startretries=0"}},
 			{Name: "noisy", Command: script(t, dir, "noisy",
 				// A 1 MiB line, then ESC and BEL, DEL, a C1 control
 				// (NEL), a bidi override, and a last line.
@@ -72,7 +72,7 @@ func TestRealSupervisord(t *testing.T) {
 		r := c.Render()
 		for _, want := range []string{
 			"exit status: 3\n", "spawnerr:    Bad exit code 3\n", "state now:   EXITED\n", "host:        testhost",
-			"--- last 3 lines of the stderr log of crasher (" + s.Dir + "/crasher.err) ---\nknown line one\nknown line two\nsomething went wrong, exiting with status 3\n--- end of log ---",
+			"--- last 3 lines of the stderr log of crasher (" + s.Dir + "/crasher.err) ---\nknown line one\nknown line two\nmisbehave: crashing with code 3\n--- end of log ---",
 		} {
 			if !strings.Contains(r, want) {
 				t.Errorf("Render() =\n%s\nwant it to contain %q", r, want)
@@ -121,7 +121,7 @@ func TestRealSupervisord(t *testing.T) {
 		r := c.Render()
 		for _, want := range []string{
 			"exit status: 1\n", "spawnerr:    Exited too quickly (process log may have details)\n", "state now:   FATAL\n",
-			"nostart: open /etc/nostart/config.yml: no such file or directory\n",
+			"misbehave: failing on purpose\n",
 		} {
 			if !strings.Contains(r, want) {
 				t.Errorf("Render() =\n%s\nwant it to contain %q", r, want)

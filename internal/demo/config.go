@@ -115,7 +115,7 @@ func supervisordConf(p configParams) string {
 	w("")
 	w("; Fails at once: BACKOFF, then FATAL after startretries attempts.")
 	w("[program:nostart]")
-	w("command=%%(here)s/bin/misbehave nostart")
+	w("command=%%(here)s/bin/misbehave fail")
 	w("startretries=2")
 	w("stdout_logfile=%%(here)s/logs/nostart.log")
 	w("redirect_stderr=true")

@@ -286,7 +286,7 @@ func TestExampleConfig(t *testing.T) {
 		"user=app\n", "",
 		"/srv/app/bin/web --listen 127.0.0.1:8080", bin+"/misbehave web -hang-after 1h -addr "+web,
 		"/srv/app/bin/worker", bin+"/misbehave crash -after 1h",
-		"/srv/app/bin/reports --config /etc/app/reports.yml", bin+"/misbehave nostart",
+		"/srv/app/bin/reports --config /etc/app/reports.yml", bin+"/misbehave fail",
 	).Replace(string(conf))
 	path := filepath.Join(dir, "supervisord.conf")
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {

@@ -11,7 +11,7 @@
 //	    status (an unexpected exit for supervisord unless the code is in
 //	    exitcodes=).
 //	    crashmail, crashmailbatch and crashsms report it.
-//	nostart
+//	fail
 //	    fail at once with status 1, as a program with a missing config file
 //	    does, so supervisord never sees it RUNNING: BACKOFF, then FATAL.
 //	    fatalmailbatch reports it.
@@ -70,7 +70,7 @@ import (
 // Name is the program's name in messages and the name of its binary.
 const Name = "misbehave"
 
-const usage = "usage: misbehave crash|nostart|web|alloc|sleep|record [flags]"
+const usage = "usage: misbehave crash|fail|web|alloc|sleep|record [flags]"
 
 // Run runs the program named by args[0] with the rest of args as its flags
 // and returns the exit status. Exit 2 is a usage error.
@@ -87,9 +87,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		after := fs.Duration("after", 2*time.Second, "run this long, then exit")
 		code := fs.Int("code", 1, "exit status")
 		run = func() error { return crash(stdout, stderr, *after, *code) }
-	case "nostart":
+	case "fail":
 		run = func() error {
-			fmt.Fprintln(stderr, "nostart: open /etc/nostart/config.yml: no such file or directory")
+			fmt.Fprintf(stderr, "%s: failing on purpose\n", Name)
 			return exitCode(1)
 		}
 	case "web":
@@ -165,7 +165,7 @@ func crash(stdout, stderr io.Writer, after time.Duration, code int) error {
 	case <-time.After(after):
 	}
 	// On stderr, where a crashing program says why.
-	fmt.Fprintf(stderr, "something went wrong, exiting with status %d\n", code)
+	fmt.Fprintf(stderr, "%s: crashing with code %d\n", Name, code)
 	return exitCode(code)
 }
 

@@ -178,14 +178,14 @@ func TestAlloc(t *testing.T) {
 	})
 }
 
-func TestCrashAndNostart(t *testing.T) {
+func TestCrashAndFail(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		args []string
 		code int
 	}{
 		{[]string{"crash", "-after", "10ms", "-code", "7"}, 7},
-		{[]string{"nostart"}, 1},
+		{[]string{"fail"}, 1},
 	}
 	for _, tt := range tests {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -130,7 +130,8 @@ func links() (string, error) {
 
 // BuildTool builds ./cmd/<name> of this module as `make install` does,
 // once per test binary, and returns the binary's path: for benchmarks that
-// measure the binary as it ships (its memory, its start-up). Tests use Tool.
+// measure the binary as it ships (its memory, its start-up), and for tests
+// outside the tool's package. A tool's own tests use Tool.
 func BuildTool(t testing.TB, name string) string {
 	t.Helper()
 	buildsMu.Lock()
@@ -204,7 +205,7 @@ var (
 // (examples/demo/misbehave; see package misbehave for every flag):
 //
 //	misbehave crash -after 2s -code 1      exit with code after a delay
-//	misbehave nostart                      exit 1 at once (never reaches RUNNING)
+//	misbehave fail                         exit 1 at once (never reaches RUNNING)
 //	misbehave sleep                        run until signalled
 //	misbehave web -addr 127.0.0.1:PORT [-hang-after 3s] [-status 200] [-body ok]
 //	                                       serve HTTP; after hang-after, accept but never answer

@@ -19,7 +19,7 @@ func TestStartPrograms(t *testing.T) {
 		Programs: []Program{
 			{Name: "sleeper", Command: prog + ` sleep -stdout 'hello\n'`},
 			{Name: "crasher", Command: prog + " crash -after 1500ms -code 3", Extra: []string{"autorestart=false"}},
-			{Name: "quick", Command: prog + " nostart", Extra: []string{"startretries=0"}},
+			{Name: "quick", Command: prog + " fail", Extra: []string{"startretries=0"}},
 			{Name: "app", Command: prog + " sleep"},
 			{Name: "worker", Command: prog + " sleep", Extra: []string{"numprocs=2"}},
 		},

@@ -11,7 +11,7 @@
 //	    grow steadily, never freeing memory.
 //	misbehave crash -after 6s -code 1
 //	    run for a while, then exit with that status.
-//	misbehave nostart
+//	misbehave fail
 //	    fail at once: BACKOFF, then FATAL.
 //	misbehave sleep | record -out FILE
 //	    run until SIGTERM; record the event stream as a listener.
