@@ -381,7 +381,7 @@ func TestRebootWithState(t *testing.T) {
 		// well alone.
 		Listeners: []svtest.Listener{{
 			Name:    "missingmail",
-			Command: svtest.BuildTool(t, "missingmail") + " -p manual -p marker --missing-timeout 6 --state " + state + " -m ops@example.com -s \"" + sink.Command + "\"",
+			Command: svtest.Tool(t, "missingmail") + " -p manual -p marker --missing-timeout 6 --state " + state + " -m ops@example.com -s \"" + sink.Command + "\"",
 			Events:  "PROCESS_STATE,TICK_5",
 			Extra:   []string{"buffer_size=50"},
 		}},

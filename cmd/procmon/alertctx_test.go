@@ -36,7 +36,7 @@ func TestDetailsAndTail(t *testing.T) {
 		`  state now:   .+\n` +
 		`  host:        .+\n\n` +
 		`--- last line of the stderr log of dier \(` + regexp.QuoteMeta(sv.Dir) + `/dier.err\) ---\n` +
-		`testprog: failing on purpose\n--- end of log ---$`)
+		`misbehave: failing on purpose\n--- end of log ---$`)
 	if !re.MatchString(m.Text) {
 		t.Errorf("body =\n%s\nwant the details (exit status 1) and the tail at the end", m.Text)
 	}
