@@ -57,7 +57,7 @@ func TestRestartOutlivesShutdown(t *testing.T) {
 			s := svtest.Start(t, svtest.Config{Programs: []svtest.Program{stubborn()}})
 			old := pid(t, s, "slow")
 			mail := svtest.StartSMTP(t, svtest.SMTPOptions{})
-			p := svtest.Spawn(t, svtest.BuildTool(t, "httpok"), svtest.SpawnOptions{Env: s.Env()},
+			p := svtest.Spawn(t, svtest.Tool(t, "httpok"), svtest.SpawnOptions{Env: s.Env()},
 				"-p", "slow", "-m", "ops@example.com", "--from", "sv@example.com", "--smtp-host", mail.Addr, site)
 			p.Send("TICK_60", "when:1")
 			s.WaitState(t, "slow", rpcclient.StateStopping, 30*time.Second)

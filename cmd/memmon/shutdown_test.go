@@ -32,7 +32,7 @@ func TestRestartOutlivesShutdown(t *testing.T) {
 			s := svtest.Start(t, svtest.Config{Programs: []svtest.Program{stubborn()}})
 			old := s.WaitState(t, "slow", rpcclient.StateRunning, time.Minute).PID
 			mail := svtest.StartSMTP(t, svtest.SMTPOptions{})
-			p := svtest.Spawn(t, svtest.BuildTool(t, "memmon"), svtest.SpawnOptions{Env: s.Env()},
+			p := svtest.Spawn(t, svtest.Tool(t, "memmon"), svtest.SpawnOptions{Env: s.Env()},
 				"-p", "slow=1", "-m", "ops@example.com", "--from", "sv@example.com", "--smtp-host", mail.Addr)
 			p.Send("TICK_60", "when:1")
 			s.WaitState(t, "slow", rpcclient.StateStopping, 30*time.Second)

@@ -128,10 +128,10 @@ func links() (string, error) {
 	return linkDir, linkDirErr
 }
 
-// BuildTool builds ./cmd/<name> of this module as `make install` does,
-// once per test binary, and returns the binary's path: for benchmarks that
-// measure the binary as it ships (its memory, its start-up), and for tests
-// outside the tool's package. A tool's own tests use Tool.
+// BuildTool builds ./cmd/<name> of this module once per test binary and
+// returns the binary's path: for benchmarks that measure the binary itself
+// (its memory, its start-up), and for tests outside the tool's package. A
+// tool's own tests use Tool.
 func BuildTool(t testing.TB, name string) string {
 	t.Helper()
 	buildsMu.Lock()
@@ -148,7 +148,7 @@ func BuildTool(t testing.TB, name string) string {
 			return
 		}
 		b.path = filepath.Join(dir, name)
-		b.err = goBuild("./cmd/"+name, b.path, "CGO_ENABLED=0", "-trimpath", "-ldflags=-s -w")
+		b.err = goBuild("./cmd/"+name, b.path)
 	})
 	if b.err != nil {
 		t.Fatal(b.err)
@@ -167,23 +167,13 @@ var (
 	builds   = map[string]*build{}
 )
 
-// goBuild runs go build -o out with the flags (and environment entries,
-// KEY=value) in args for pkg of this module.
-func goBuild(pkg, out string, args ...string) error {
+// goBuild runs go build -o out pkg in this module.
+func goBuild(pkg, out string) error {
 	root, err := module.Root()
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(module.GoCommand(), "build", "-o", out)
-	cmd.Env = os.Environ()
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") {
-			cmd.Args = append(cmd.Args, a)
-		} else {
-			cmd.Env = append(cmd.Env, a)
-		}
-	}
-	cmd.Args = append(cmd.Args, pkg)
+	cmd := exec.Command(module.GoCommand(), "build", "-o", out, pkg)
 	cmd.Dir = root
 	if output, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build %s: %v\n%s", pkg, err, output)
