@@ -3,12 +3,12 @@ package svtest
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"io"
 	"os/exec"
 	"testing"
 	"time"
-	"unicode/utf8"
+
+	"github.com/superlance-go/superlance/internal/harness"
 )
 
 // Proc is a tool's binary run as supervisord runs a listener, with its
@@ -98,9 +98,7 @@ func (p *Proc) Expect(want string) {
 func (p *Proc) Send(eventName, payload string) {
 	p.t.Helper()
 	p.serial++
-	ev := fmt.Sprintf("ver:3.0 server:supervisor serial:%d pool:p poolserial:%d eventname:%s len:%d\n%s",
-		p.serial, p.serial, eventName, utf8.RuneCountInString(payload), payload)
-	if _, err := io.WriteString(p.Stdin, ev); err != nil {
+	if _, err := p.Stdin.Write(harness.Event(p.serial, "p", eventName, payload)); err != nil {
 		p.t.Fatal(err)
 	}
 	p.Expect("RESULT 2\nOKREADY\n")
