@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Program is one [program:x] section. Extra lines (key=value) are appended
@@ -33,6 +35,34 @@ type Config struct {
 	Raw       string              // appended verbatim
 	// LogLevel is supervisord's loglevel=; empty means info.
 	LogLevel string
+}
+
+// MaxStopWait returns the longest stopwaitsecs of the programs and
+// listeners (supervisord's default is 10 s): how long supervisord may wait
+// for one of them to stop before it kills it.
+func (c Config) MaxStopWait() time.Duration {
+	longest := 10
+	for _, extra := range c.extras() {
+		for _, e := range extra {
+			if k, v, ok := strings.Cut(e, "="); ok && strings.TrimSpace(k) == "stopwaitsecs" {
+				if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > longest {
+					longest = n
+				}
+			}
+		}
+	}
+	return time.Duration(longest) * time.Second
+}
+
+func (c Config) extras() [][]string {
+	var out [][]string
+	for _, p := range c.Programs {
+		out = append(out, p.Extra)
+	}
+	for _, l := range c.Listeners {
+		out = append(out, l.Extra)
+	}
+	return out
 }
 
 // kv is one key=value line of a section.

@@ -1,6 +1,9 @@
 package harness
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestEnvironmentQuoting(t *testing.T) {
 	tests := []struct {
@@ -23,6 +26,23 @@ func TestEnvironmentQuoting(t *testing.T) {
 		got, err := environment(tt.in)
 		if (err != nil) != tt.wantErr || got != tt.want {
 			t.Errorf("environment(%q) = %q, %v; want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestMaxStopWait(t *testing.T) {
+	tests := []struct {
+		cfg  Config
+		want time.Duration
+	}{
+		{Config{}, 10 * time.Second},
+		{Config{Programs: []Program{{Extra: []string{"stopwaitsecs=3"}}}}, 10 * time.Second},
+		{Config{Programs: []Program{{Extra: []string{"autorestart=false", "stopwaitsecs = 12"}}}}, 12 * time.Second},
+		{Config{Listeners: []Listener{{Extra: []string{"stopwaitsecs=30"}}}}, 30 * time.Second},
+	}
+	for _, tt := range tests {
+		if got := tt.cfg.MaxStopWait(); got != tt.want {
+			t.Errorf("MaxStopWait(%+v) = %v, want %v", tt.cfg, got, tt.want)
 		}
 	}
 }

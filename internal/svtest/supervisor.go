@@ -15,7 +15,10 @@ const (
 	// deadline for a hung start, generous because a loaded 2-core machine
 	// can starve the Python process for many seconds.
 	startTimeout = 60 * time.Second
-	stopTimeout  = 15 * time.Second
+	// stopMargin is how much longer than the slowest program's
+	// stopwaitsecs supervisord may take to stop: it stops its programs one
+	// after another, and a loaded machine slows its loop.
+	stopMargin = 30 * time.Second
 )
 
 // Config describes a supervisord instance; Program and Listener are its
@@ -54,7 +57,7 @@ func Start(t testing.TB, cfg Config) *Supervisor {
 		t.Fatalf("svtest: %v", err)
 	}
 	t.Cleanup(func() {
-		leftovers, err := hs.Stop(stopTimeout)
+		leftovers, err := hs.Stop(stopMargin + cfg.MaxStopWait())
 		if err != nil {
 			t.Errorf("svtest: %v", err)
 		}
