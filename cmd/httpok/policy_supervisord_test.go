@@ -95,7 +95,7 @@ func TestSupervisordGrace(t *testing.T) {
 
 	// dead, ticked by the test itself: with --grace 3600 the tick is
 	// skipped and the program gets no request at all.
-	graced := svtest.Spawn(t, svtest.BuildTool(t, "httpok"), svtest.SpawnOptions{Env: s.Env()}, "--grace", "3600", "-p", "dead", deadURL)
+	graced := svtest.Spawn(t, svtest.Tool(t, "httpok"), svtest.SpawnOptions{Env: s.Env()}, "--grace", "3600", "-p", "dead", deadURL)
 	graced.Send("TICK_5", "when:1")
 	svtest.Eventually(t, tickWait, "--grace 3600: no grace line", func() bool {
 		return strings.Contains(graced.Stderr.String(), "httpok: not checking: dead has been RUNNING for ")
@@ -104,7 +104,7 @@ func TestSupervisordGrace(t *testing.T) {
 		t.Errorf("--grace 3600: dead was checked:\n%s", out)
 	}
 	// The control: the same check without --grace restarts it.
-	eager := svtest.Spawn(t, svtest.BuildTool(t, "httpok"), svtest.SpawnOptions{Env: s.Env()}, "-p", "dead", deadURL)
+	eager := svtest.Spawn(t, svtest.Tool(t, "httpok"), svtest.SpawnOptions{Env: s.Env()}, "-p", "dead", deadURL)
 	eager.Send("TICK_5", "when:1")
 	waitRestarted(t, s, "dead", dead)
 	if out := s.ProgramStdout(t, "dead"); !strings.Contains(out, "answered 503") {

@@ -66,7 +66,7 @@ func TestOver(t *testing.T) {
 		}
 		svtest.Eventually(t, waitLong, "spike did not say "+said, func() bool { return strings.Count(s.ProgramStdout(t, "spike"), said) >= n })
 	}
-	p := svtest.Spawn(t, svtest.BuildTool(t, "memmon"), svtest.SpawnOptions{Env: s.Env()},
+	p := svtest.Spawn(t, svtest.Tool(t, "memmon"), svtest.SpawnOptions{Env: s.Env()},
 		"--over", "2", "-p", "leak=20MB", "-p", "spike=20MB", "-m", "ops@example.com", "-s", sink.Command)
 	// waitLog waits until memmon has logged want n times: the scan of a
 	// tick runs after the tick is acknowledged.
