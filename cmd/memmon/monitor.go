@@ -90,7 +90,8 @@ var memTotal = procinfo.MemTotal
 // overs are the readings of one process over its limit on the ticks in a
 // row so far, under --over N > 1.
 type overs struct {
-	pid      int // a new pid is a new process: its count starts again
+	pid      int    // a new pid is a new process: its count starts again
+	scan     uint64 // the last scan that measured the process
 	readings []uint64
 }
 
@@ -112,6 +113,7 @@ type memmon struct {
 	// overs counts, by namespec, the ticks in a row each process has been
 	// over its limit (--over N > 1).
 	overs map[string]*overs
+	scans uint64 // scans so far, to find the processes a scan did not measure
 }
 
 // scan is the work of one TICK event, run by the worker off the event loop.
@@ -146,12 +148,12 @@ func (m *memmon) scan(ctx context.Context) {
 	if m.overs == nil {
 		m.overs = map[string]*overs{}
 	}
-	seen := map[string]bool{}
+	m.scans++
 	defer func() {
 		// A process not measured this tick (stopped, gone) starts again
 		// from 0; this also keeps the map to the processes that exist.
-		for k := range m.overs {
-			if !seen[k] {
+		for k, o := range m.overs {
+			if o.scan != m.scans {
 				delete(m.overs, k)
 			}
 		}
@@ -175,7 +177,9 @@ func (m *memmon) scan(ctx context.Context) {
 		}
 		namespec := p.Group + ":" + p.Name // memmon's form, even when group == name
 		m.log.Printf("RSS of %s is %d", namespec, rss)
-		seen[namespec] = true
+		if o := m.overs[namespec]; o != nil {
+			o.scan = m.scans
+		}
 		if rss <= rl.limit {
 			if o := m.overs[namespec]; o != nil {
 				m.log.Printf("RSS of %s is back under its limit of %d bytes after %d %s over it; counting from 0 again", namespec, rl.limit, len(o.readings), plural(len(o.readings), "tick", "ticks"))
@@ -187,7 +191,7 @@ func (m *memmon) scan(ctx context.Context) {
 		if m.cfg.over > 1 {
 			o := m.overs[namespec]
 			if o == nil || o.pid != p.PID {
-				o = &overs{pid: p.PID}
+				o = &overs{pid: p.PID, scan: m.scans}
 				m.overs[namespec] = o
 			}
 			o.readings = append(o.readings, rss)
