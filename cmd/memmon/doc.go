@@ -154,7 +154,8 @@ shutdown at once and asks for neither.
 Exit status: 0 after --help or when supervisord closes stdin or sends
 SIGTERM or SIGHUP (queued mail is delivered first, within a few seconds); 1 when not
 run under supervisord (no SUPERVISOR_SERVER_URL: "memmon must be run as a
-supervisor event listener"), with an unusable SUPERVISOR_SERVER_URL, or on
+supervisor event listener"), with an unusable SUPERVISOR_SERVER_URL, when
+a limit is given in percent and the machine's memory cannot be read, or on
 a protocol error on stdin; 2 for a bad command
 line, including an empty one (upstream printed its usage and exited 255;
 usage errors go to stderr because stdout belongs to the event protocol).
