@@ -107,7 +107,11 @@ type Reconciler struct {
 	mu       sync.Mutex
 	seen     map[string]time.Time // program -> when its latest EXITED/FATAL event was handled
 	reported map[string]bool      // findings already reported, by kind, program and time
-	wg       sync.WaitGroup
+	running  bool                 // a reconciliation is in flight
+	// The gaps seen while one was in flight, for one more run after it.
+	pendingMissed int64
+	pendingSince  time.Time
+	wg            sync.WaitGroup
 }
 
 // New returns a Reconciler; o.List, o.Report, o.Log and o.Now are required.
@@ -136,11 +140,7 @@ func (r *Reconciler) Observe(ev eventproto.Event, ps *eventproto.ProcessState) {
 		}
 		r.o.Log.Printf("pool %s: reconciling with supervisord's process table: %d event(s) dropped after %s",
 			ev.Header.Pool, ev.Missed, since.Local().Format(time.DateTime))
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			r.reconcile(ev.Missed, since)
-		}()
+		r.start(ev.Missed, since)
 	}
 	if ps != nil {
 		r.mu.Lock()
@@ -164,6 +164,38 @@ func (r *Reconciler) Wait(ctx context.Context) {
 	case <-done:
 	case <-ctx.Done():
 	}
+}
+
+// start runs a reconciliation in a goroutine, or, while one runs, leaves
+// the gap for one more run after it: a listener that keeps falling behind
+// asks supervisord at most twice at a time, never once per gap.
+func (r *Reconciler) start(missed int64, since time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.running {
+		if r.pendingMissed == 0 || since.Before(r.pendingSince) {
+			r.pendingSince = since
+		}
+		r.pendingMissed += missed
+		return
+	}
+	r.running = true
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		for {
+			r.reconcile(missed, since)
+			r.mu.Lock()
+			if r.pendingMissed == 0 {
+				r.running = false
+				r.mu.Unlock()
+				return
+			}
+			missed, since = r.pendingMissed, r.pendingSince
+			r.pendingMissed = 0
+			r.mu.Unlock()
+		}
+	}()
 }
 
 func (r *Reconciler) reconcile(missed int64, since time.Time) {

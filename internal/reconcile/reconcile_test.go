@@ -3,8 +3,10 @@ package reconcile
 import (
 	"bytes"
 	"context"
+	"io"
 	"log"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,5 +105,45 @@ func TestFindingText(t *testing.T) {
 		if got := (Finding{Kind: kind, Proc: p}).String(); got != want {
 			t.Errorf("got %q\nwant %q", got, want)
 		}
+	}
+}
+
+// TestGapsWhileReconciling: gaps that come while supervisord is being asked
+// make one more query after it, from the earliest of their moments, not
+// one query each.
+func TestGapsWhileReconciling(t *testing.T) {
+	c := &clock{t: time.Unix(1_000_000, 0)}
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var calls int
+	var missed []int64
+	r := New(Options{
+		List: func(context.Context) ([]rpcclient.ProcessInfo, error) {
+			mu.Lock()
+			calls++
+			first := calls == 1
+			mu.Unlock()
+			if first {
+				<-release
+			}
+			return []rpcclient.ProcessInfo{proc("web", rpcclient.StateRunning, c.t.Unix()+5, 0)}, nil
+		},
+		Kinds:  []Kind{Restarted},
+		Report: func(m int64, _ []Finding) { mu.Lock(); missed = append(missed, m); mu.Unlock() },
+		Log:    log.New(io.Discard, "", 0),
+		Now:    func() time.Time { return c.t },
+	})
+	r.Observe(eventproto.Event{}, nil)
+	r.Observe(gap(1), nil) // held in List
+	r.Observe(gap(2), nil)
+	r.Observe(gap(3), nil)
+	close(release)
+	r.Wait(context.Background())
+	if calls != 2 {
+		t.Errorf("getAllProcessInfo called %d times, want 2", calls)
+	}
+	// The second run finds web again, with the same start: reported once.
+	if want := []int64{1}; !reflect.DeepEqual(missed, want) {
+		t.Errorf("reports for %v dropped events, want %v", missed, want)
 	}
 }
