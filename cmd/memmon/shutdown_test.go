@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"syscall"
 	"testing"
 	"time"
@@ -16,7 +17,30 @@ func stubborn() svtest.Program {
 	return svtest.Program{
 		Name:    "slow",
 		Command: `/bin/sh -c 'trap "" TERM; exec sleep 1000'`,
-		Extra:   []string{"stopwaitsecs=12"},
+		// autorestart=false: killStubborn ends it for good.
+		Extra: []string{"stopwaitsecs=12", "autorestart=false"},
+	}
+}
+
+// killStubborn kills slow when the test ends, before svtest stops
+// supervisord: stopping it would take 12 s more.
+func killStubborn(t *testing.T, s *svtest.Supervisor) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s.Client.SignalProcess(ctx, "slow", "KILL")
+	})
+}
+
+// shutdownSupervisord asks supervisord to shut down over XML-RPC, at once
+// (supervisorctl would first have to start Python).
+func shutdownSupervisord(t *testing.T, s *svtest.Supervisor) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var ok bool
+	if err := s.Client.Call(ctx, "supervisor.shutdown", &ok); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -30,6 +54,7 @@ func TestRestartOutlivesShutdown(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			t.Parallel()
 			s := svtest.Start(t, svtest.Config{Programs: []svtest.Program{stubborn()}})
+			killStubborn(t, s)
 			old := s.WaitState(t, "slow", rpcclient.StateRunning, time.Minute).PID
 			mail := svtest.StartSMTP(t, svtest.SMTPOptions{})
 			p := svtest.Spawn(t, svtest.Tool(t, "memmon"), svtest.SpawnOptions{Env: s.Env()},
@@ -69,7 +94,7 @@ func TestRestartDuringSupervisordShutdown(t *testing.T) {
 	l.Extra = append(l.Extra, "stopwaitsecs=60")
 	s := svtest.Start(t, svtest.Config{Programs: []svtest.Program{stubborn()}, Listeners: []svtest.Listener{l}})
 	s.WaitState(t, "slow", rpcclient.StateStopping, time.Minute)
-	s.Ctl(t, "shutdown")
+	shutdownSupervisord(t, s)
 	mails := mail.WaitMails(t, 1, 2*time.Minute)
 	if subj := mails[0].Msg.Header.Get("Subject"); subj != "memmon: process slow:slow stopped: supervisord is shutting down" {
 		t.Errorf("subject %q, want it to say that supervisord is shutting down (body %q)", subj, mails[0].Text)
