@@ -1,13 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os/exec"
 	"testing"
 	"time"
 
+	"github.com/superlance-go/superlance/internal/harness"
 	"github.com/superlance-go/superlance/internal/svtest"
 )
 
@@ -40,7 +40,7 @@ func BenchmarkEventStream(b *testing.B) {
 			events := make([][]byte, streamEvents)
 			for i := range events {
 				name, p := c.payload(i)
-				events[i] = fmt.Appendf(nil, "ver:3.0 server:supervisor serial:%d pool:batch poolserial:%d eventname:%s len:%d\n%s", i, i, name, len(p), p)
+				events[i] = harness.Event(i, "batch", name, p)
 			}
 			for b.Loop() {
 				cpu, wall := stream(b, bin, events)
@@ -66,24 +66,15 @@ func stream(b *testing.B, bin string, events [][]byte) (cpu, wall time.Duration)
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	out := bufio.NewReader(stdoutPipe)
-	ready := make([]byte, len("READY\n"))
-	result := make([]byte, len("RESULT 2\nOK"))
+	d := harness.NewDriver("batch", stdin, stdoutPipe)
 	start := time.Now()
 	for _, ev := range events {
-		if _, err := io.ReadFull(out, ready); err != nil || string(ready) != "READY\n" {
-			b.Fatalf("got %q, %v, want READY", ready, err)
-		}
-		if _, err := stdin.Write(ev); err != nil {
+		if _, err := d.SendEvent(ev); err != nil {
 			b.Fatal(err)
-		}
-		if _, err := io.ReadFull(out, result); err != nil || string(result) != "RESULT 2\nOK" {
-			b.Fatalf("got %q, %v, want RESULT 2\\nOK", result, err)
 		}
 	}
 	wall = time.Since(start)
-	stdin.Close()
-	io.Copy(io.Discard, out)
+	d.Close()
 	if err := cmd.Wait(); err != nil {
 		b.Fatalf("listener: %v", err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -9,12 +8,10 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"testing"
 
+	"github.com/superlance-go/superlance/internal/harness"
 	"github.com/superlance-go/superlance/internal/svtest"
 )
 
@@ -73,35 +70,20 @@ func idleMemory(b *testing.B, bin string) (rss, anon float64) {
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	d := harness.NewDriver("httpok", stdin, stdout)
+	readyErr := d.Ready()
 	b.StopTimer()
 	defer b.StartTimer()
-	status, statusErr := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
-	stdin.Close() // EOF: the listener exits
+	r, a, memErr := harness.Memory(cmd.Process.Pid)
+	d.Close() // EOF: the listener exits
 	if err := cmd.Wait(); err != nil {
 		b.Fatalf("httpok after stdin EOF: %v", err)
 	}
-	if err != nil || line != "READY\n" {
-		b.Fatalf("got %q (%v), want READY", line, err)
+	if readyErr != nil {
+		b.Fatal(readyErr)
 	}
-	if statusErr != nil {
-		b.Skipf("no /proc here: %v", statusErr)
+	if memErr != nil {
+		b.Skipf("no /proc here: %v", memErr)
 	}
-	return statusKB(b, status, "VmRSS:"), statusKB(b, status, "RssAnon:")
-}
-
-// statusKB returns the value of a "Key:   1234 kB" line of /proc/<pid>/status.
-func statusKB(b *testing.B, status []byte, key string) float64 {
-	b.Helper()
-	for line := range strings.SplitSeq(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, key); ok {
-			v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			if err != nil {
-				b.Fatalf("%s: %v", key, err)
-			}
-			return v
-		}
-	}
-	b.Fatalf("no %s in /proc status", key)
-	return 0
+	return float64(r >> 10), float64(a >> 10)
 }

@@ -233,7 +233,7 @@ func measureTool(bin string, t tool, o options, payload func(int) string) (*tool
 		readies = append(readies, d)
 		if i < 5 {
 			time.Sleep(200 * time.Millisecond)
-			rss, anon, err := memory(c.cmd.Process.Pid)
+			rss, anon, err := harness.Memory(c.cmd.Process.Pid)
 			if err != nil {
 				return nil, err
 			}
