@@ -179,11 +179,25 @@ func TestBatchInFlightFlushCoalesces(t *testing.T) {
 	f := newBatchFixture(t, svtest.SMTPOptions{Stall: true}, 0)
 	f.batch.Add("a")
 	f.batch.Tick(time.Minute) // in flight until the server answers
+	svtest.Eventually(t, 10*time.Second, "the first flush never reached the server", func() bool { return f.srv.Conns() > 0 })
 	f.batch.Add("b")
-	start := time.Now()
-	f.batch.Tick(time.Minute) // must not wait for the stalled one
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("Tick with a flush in flight took %v, want it not to wait", d)
+	// The second Tick must return while the server still holds the first
+	// flush: the attempt's own timeout (30 s) is beyond this wait.
+	ticked := make(chan struct{})
+	go func() {
+		f.batch.Tick(time.Minute)
+		close(ticked)
+	}()
+	svtest.Eventually(t, 10*time.Second, "Tick waited for the flush in flight", func() bool {
+		select {
+		case <-ticked:
+			return true
+		default:
+			return false
+		}
+	})
+	if n := len(f.srv.Mails()); n != 0 {
+		t.Fatalf("got %d mails before the server was released, want 0", n)
 	}
 	f.waitLog(t, "previous mail still being sent, 1 alerts wait for the next flush")
 	f.srv.Unstall()
