@@ -143,7 +143,8 @@ func TestRunMailsOnlyWatchedUnexpectedExits(t *testing.T) {
 		event(3, "PROCESS_STATE_EXITED", "processname:other groupname:grp from_state:RUNNING expected:0 pid:13") +
 		event(4, "PROCESS_STATE_FATAL", "processname:crasher groupname:crasher from_state:BACKOFF") +
 		event(5, "TICK_5", "when:1")
-	var stdout, stderr bytes.Buffer
+	var stdout bytes.Buffer
+	var stderr svtest.LockedBuffer
 	now := func() time.Time { return time.Date(2026, 11, 21, 16, 23, 32, 987654321, time.Local) }
 	code := runClock(context.Background(), []string{"-p", "crasher", "-o", "[prod]", "-s", sink.Command, "-m", "ops@example.com"},
 		strings.NewReader(stdin), &stdout, &stderr, listenerEnv, now)
@@ -175,7 +176,8 @@ func TestRunMailsOnlyWatchedUnexpectedExits(t *testing.T) {
 func TestRunWithoutEmailOnlyLogs(t *testing.T) {
 	sink := svtest.NewSendmail(t)
 	stdin := event(1, "PROCESS_STATE_EXITED", "processname:crasher groupname:grp from_state:RUNNING expected:0 pid:11")
-	var stdout, stderr bytes.Buffer
+	var stdout bytes.Buffer
+	var stderr svtest.LockedBuffer
 	code := run(context.Background(), []string{"-s", sink.Command}, strings.NewReader(stdin), &stdout, &stderr, listenerEnv)
 	if code != 0 {
 		t.Fatalf("exit: got %d, want 0", code)

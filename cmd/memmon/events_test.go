@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/superlance-go/superlance/internal/svtest"
 )
 
 // TestEventStream feeds captured supervisord event streams to run(): every
@@ -29,7 +31,8 @@ func TestEventStream(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var stdout, stderr bytes.Buffer
+			var stdout bytes.Buffer
+			var stderr svtest.LockedBuffer
 			code := run(context.Background(), []string{"-a", "1MB"}, bytes.NewReader(stream), &stdout, &stderr, env)
 			if code != 0 {
 				t.Errorf("exit code %d, want 0 (stderr %q)", code, stderr.String())

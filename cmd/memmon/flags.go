@@ -17,7 +17,8 @@ import (
 )
 
 const description = "A supervisord event listener that restarts processes whose resident " +
-	"memory (RSS) exceeds a limit, checked on every TICK event."
+	"memory (RSS) exceeds a limit, checked on every TICK event. " +
+	"SIZE is a number of bytes, or a number with KB, MB or GB (powers of 1024, any case): 200MB, 1gb."
 
 // grammar is the command line, option for option as superlance's memmon
 // (getopt "hcp:g:a:s:m:n:u:"); -s and -m come with the mail options every

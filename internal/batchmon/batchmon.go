@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alecthomas/kong"
 	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/eventproto"
 	"github.com/superlance-go/superlance/internal/alertctx"
@@ -50,7 +51,7 @@ type Tool struct {
 // optparse options, the mail ones among them being every tool's.
 type grammar struct {
 	Interval  string `short:"i" name:"interval" default:"1" placeholder:"INTERVAL" help:"Batch interval in minutes (defaults to 1 minute), counted in whole seconds; 0 sends at every tick."`
-	Subject   string `short:"s" name:"subject" placeholder:"SUBJECT" help:"Email subject (an empty value sends no Subject header)."`
+	Subject   string `short:"s" name:"subject" placeholder:"SUBJECT" help:"Email subject (default: ${subject}; an empty value sends no Subject header)."`
 	TickEvent string `short:"e" name:"tickEvent" default:"TICK_60" placeholder:"EVENTNAME" help:"TICK event name that drives the interval: TICK_5, TICK_60 (the default) or TICK_3600."`
 
 	Mail mailflags.BatchOptions `embed:""`
@@ -84,7 +85,8 @@ var valueFlags = append(append([]string{"-i", "-s", "-e", "--interval", "--subje
 // now with code (help, or a usage error already written to stderr).
 func Parse(tool Tool, args []string, stdout, stderr io.Writer, env []string) (cfg Config, code int, done bool) {
 	var g grammar
-	kctx, code, done := cli.Parse(tool.Name, tool.Description, &g, mailflags.RewriteSendmail(args, valueFlags), stdout, stderr)
+	kctx, code, done := cli.Parse(tool.Name, tool.Description, &g, mailflags.RewriteSendmail(args, valueFlags), stdout, stderr,
+		kong.Vars{"subject": strconv.Quote(tool.DefaultSubject)})
 	if done {
 		return Config{}, code, true
 	}

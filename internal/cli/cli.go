@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"regexp"
 	"strings"
+	"time"
 
 	"github.com/alecthomas/kong"
 )
@@ -37,6 +39,8 @@ func Parse(name, description string, grammar any, args []string, stdout, stderr 
 		// getopt lets an option value start with '-' (httpok -b -x).
 		kong.WithHyphenPrefixedParameters(true),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+		kong.Embed(&common{}),
+		kong.ValueFormatter(HelpText),
 	}
 	parser, err := kong.New(grammar, append(base, opts...)...)
 	if err != nil {
@@ -121,6 +125,30 @@ func valueFlagWithoutValue(parser *kong.Kong, args []string) string {
 	return ""
 }
 
+// HelpText is the help of one option as --help and the manual page show
+// it: its help, then its default and its other spellings, unless the help
+// already names them, so that no default and no accepted spelling goes
+// unmentioned.
+func HelpText(v *kong.Value) string {
+	h := kong.DefaultHelpValueFormatter(v)
+	if v.Default != "" && !v.IsBool() && !strings.Contains(h, v.Default) {
+		h += fmt.Sprintf(" (default: %s)", v.Default)
+	}
+	if v.Flag == nil {
+		return h
+	}
+	var also []string
+	for _, a := range v.Flag.Aliases {
+		if !strings.Contains(h, "--"+a) {
+			also = append(also, "--"+a)
+		}
+	}
+	if len(also) > 0 {
+		h += " (also " + strings.Join(also, ", ") + ")"
+	}
+	return h
+}
+
 // Usagef writes a usage error in the form every command uses:
 // "NAME: error: MESSAGE" plus a pointer to --help.
 func Usagef(stderr io.Writer, name, format string, args ...any) {
@@ -128,11 +156,40 @@ func Usagef(stderr io.Writer, name, format string, args ...any) {
 	fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", name)
 }
 
-// NewLogger returns the stderr logger of a command: one line per message,
-// prefixed by the command name, no timestamp (supervisord adds its own when
-// it stores the listener's stderr).
+// TimeLayout is supervisord's own timestamp format, which every log line
+// starts with: supervisord stores a listener's stderr as it comes, adding
+// nothing, and a line without a time is of little use in a log file.
+const TimeLayout = "2006-01-02 15:04:05,000"
+
+// NewLogger returns the stderr logger of a command, "TIME NAME: message",
+// one line per message, and logs the command's version once: every
+// command calls it once, when it starts serving.
 func NewLogger(stderr io.Writer, name string) *log.Logger {
-	return log.New(stderr, name+": ", 0)
+	return newLogger(stderr, name, time.Now)
+}
+
+func newLogger(stderr io.Writer, name string, now func() time.Time) *log.Logger {
+	l := log.New(&stampWriter{w: stderr, now: now}, name+": ", 0)
+	l.Printf("starting, version %s", Build())
+	return l
+}
+
+// stampWriter puts the time in front of each line a log.Logger writes (it
+// writes every message, prefix and newline included, in one call).
+type stampWriter struct {
+	w   io.Writer
+	now func() time.Time
+}
+
+func (s *stampWriter) Write(p []byte) (int, error) {
+	line := make([]byte, 0, len(TimeLayout)+1+len(p))
+	line = s.now().AppendFormat(line, TimeLayout)
+	line = append(line, ' ')
+	line = append(line, p...)
+	if _, err := s.w.Write(line); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // Given returns the names of the flags that appeared on the command line
@@ -146,4 +203,16 @@ func Given(kctx *kong.Context) map[string]bool {
 		}
 	}
 	return given
+}
+
+var (
+	logTime     = regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} `)
+	versionLine = regexp.MustCompile(`(?m)^\S+: starting, version .*\n`)
+)
+
+// Untimed returns the lines of a command's log without their timestamps
+// and without the version line logged at start: the facts alone, for the
+// demo's narration and the tests.
+func Untimed(log string) string {
+	return versionLine.ReplaceAllString(logTime.ReplaceAllString(log, ""), "")
 }

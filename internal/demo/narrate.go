@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/rpcclient"
 )
 
@@ -123,11 +124,17 @@ var (
 )
 
 // logLine shows one stderr line of a listener. The tools prefix their own
-// lines with "name: "; lines without it continue the previous one. Blocks
+// lines with "TIME name: "; lines without it continue the previous one. Blocks
 // that repeat a whole mail are skipped, since the mail itself is shown.
 func (n *narrator) logLine(tool, line string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	// The demo has a time column of its own; the version line every tool
+	// logs at start tells nothing about the demo.
+	line, ok := strings.CutSuffix(cli.Untimed(line+"\n"), "\n")
+	if !ok {
+		return
+	}
 	text, own := strings.CutPrefix(line, tool+": ")
 	if n.skipBlock(tool, text, own) || strings.TrimSpace(text) == "" {
 		return

@@ -22,8 +22,14 @@ func (l *LockedBuffer) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 
-// String returns everything written so far.
+// String returns everything written so far, Untimed: a command's log as
+// its tests read it.
 func (l *LockedBuffer) String() string {
+	return Untimed(l.Raw())
+}
+
+// Raw returns everything written so far, as written.
+func (l *LockedBuffer) Raw() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()

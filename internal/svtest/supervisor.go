@@ -94,10 +94,11 @@ func WaitFor(timeout time.Duration, cond func() bool) bool {
 	return harness.WaitFor(timeout, cond)
 }
 
-// ListenerStderr returns what the listener (process name) wrote to stderr so far.
+// ListenerStderr returns what the listener (process name) wrote to stderr
+// so far, Untimed.
 func (s *Supervisor) ListenerStderr(t testing.TB, name string) string {
 	t.Helper()
-	return s.readFile(t, name+".err")
+	return Untimed(s.readFile(t, name+".err"))
 }
 
 // ProgramStdout returns what the process (process name) wrote to stdout so far.
