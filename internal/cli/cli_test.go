@@ -92,3 +92,26 @@ func TestParseValueOptionLast(t *testing.T) {
 		}
 	}
 }
+
+func TestHelpNamesDefaultsAndAliases(t *testing.T) {
+	type g struct {
+		Host    string `short:"H" name:"smtp-host" aliases:"smtpHost,host" default:"localhost" help:"SMTP server."`
+		Sub     string `short:"s" name:"subject" default:"Crash alert" help:"Subject (also --host is not this flag's)."`
+		Said    string `name:"said" default:"x" help:"Named already (default x)."`
+		Verbose bool   `name:"verbose" help:"More."`
+	}
+	var stdout, stderr bytes.Buffer
+	if _, code, done := Parse("tool", "a tool", &g{}, []string{"--help"}, &stdout, &stderr); code != 0 || !done {
+		t.Fatalf("--help: code %d done %v", code, done)
+	}
+	help := strings.Join(strings.Fields(stdout.String()), " ")
+	for _, want := range []string{
+		"SMTP server. (default: localhost) (also --smtpHost, --host)",
+		"Subject (also --host is not this flag's). (default: Crash alert)",
+		"Named already (default x). --verbose More. --version",
+	} {
+		if !strings.Contains(help, want) {
+			t.Errorf("help lacks %q:\n%s", want, stdout.String())
+		}
+	}
+}
