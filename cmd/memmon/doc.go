@@ -167,7 +167,7 @@ crashed it); the mail subject name comes from -n only (upstream let a later
 -p or -g name replace it); a stop or start fault no longer kills the
 listener; memmon never restarts itself; negative sizes and times and empty
 names are refused; only full option names and the aliases --groupname and
---sendmail are accepted (no prefixes such as --prog), and a stray
+--sendmail are accepted (no prefixes of them, such as upstream's "prog" for "program"), and a stray
 argument that is not an option is an error (upstream ignored it and
 everything after it); every log line is
 prefixed "memmon: ", and with no rule at all nothing is logged per tick.

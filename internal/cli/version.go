@@ -77,4 +77,5 @@ func (versionFlag) BeforeReset(app *kong.Kong) error {
 // common are the flags Parse adds to every command's grammar.
 type common struct {
 	Version versionFlag `name:"version" help:"Print the version, the commit and the Go release it was built with, then exit."`
+	Man     manFlag     `name:"help-man" hidden:"" help:"Print the manual page (roff) and exit."`
 }

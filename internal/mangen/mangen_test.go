@@ -1,0 +1,104 @@
+package main
+
+import (
+	"os/exec"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/superlance-go/superlance/internal/module"
+	"github.com/superlance-go/superlance/internal/svtest"
+)
+
+var longOpt = regexp.MustCompile(`--[A-Za-z][A-Za-z0-9_-]*`)
+
+// TestEveryTool checks, for every tool under cmd/, that --version works,
+// that the manual page lists every option --help lists, that it renders
+// without warnings, and that the tool's doc.go names no option the tool
+// does not accept: options live in the command-line model, prose in
+// doc.go, and the two meet only in the manual page.
+func TestEveryTool(t *testing.T) {
+	root, err := module.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools, err := Tools(root)
+	if err != nil || len(tools) < 7 {
+		t.Fatalf("tools %v, %v", tools, err)
+	}
+	for _, tool := range tools {
+		t.Run(tool, func(t *testing.T) {
+			bin := svtest.BuildTool(t, tool)
+
+			out, err := exec.Command(bin, "--version").Output()
+			if err != nil {
+				t.Fatalf("--version: %v", err)
+			}
+			if !regexp.MustCompile(`^` + tool + ` \S+\ncommit \S+\nbuilt with ` + regexp.QuoteMeta(runtime.Version()) + `\n$`).Match(out) {
+				t.Errorf("--version printed %q", out)
+			}
+
+			help, err := exec.Command(bin, "--help").Output()
+			if err != nil {
+				t.Fatalf("--help: %v", err)
+			}
+			page, err := Page(root, bin, tool)
+			if err != nil {
+				t.Fatal(err)
+			}
+			man := strings.ReplaceAll(string(page), `\-`, "-")
+			known := map[string]bool{}
+			for _, o := range longOpt.FindAllString(man, -1) {
+				known[o] = true
+			}
+			for _, o := range longOpt.FindAllString(string(help), -1) {
+				if !known[o] {
+					t.Errorf("--help names %s, the manual page does not", o)
+				}
+			}
+			doc, err := DocComment(root + "/cmd/" + tool)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range longOpt.FindAllString(doc, -1) {
+				if !known[o] {
+					t.Errorf("doc.go names %s, which %s does not accept", o, tool)
+				}
+			}
+			if man, err := exec.LookPath("man"); err == nil {
+				cmd := exec.Command(man, "--warnings", "-l", "-")
+				cmd.Stdin = strings.NewReader(string(page))
+				cmd.Env = []string{"MANWIDTH=80", "PATH=/usr/bin:/bin"}
+				out, err := cmd.CombinedOutput()
+				if err != nil || strings.Contains(string(out), "warning") {
+					t.Errorf("man -l: %v\n%s", err, out)
+				}
+			}
+		})
+	}
+}
+
+// TestHelpComplete checks what a reader of --help could not find before:
+// defaults, accepted spellings, memmon's SIZE syntax.
+func TestHelpComplete(t *testing.T) {
+	want := map[string][]string{
+		"memmon":         {"(default \"/usr/sbin/sendmail -t -i\")", "--groupname", "--sendmail", "KB, MB or GB"},
+		"crashmail":      {"(default \"/usr/sbin/sendmail -t -i\")", "--sendmail"},
+		"crashmailbatch": {"(default: localhost)", `(default: "Crash alert from supervisord"`, "--sendmail-program"},
+		"fatalmailbatch": {"(default: localhost)", `(default: "Fatal start alert from supervisord"`},
+		"crashsms":       {"(default: localhost)", "--fromEmail"},
+	}
+	for tool, wants := range want {
+		out, err := exec.Command(svtest.BuildTool(t, tool), "--help").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		help := strings.Join(strings.Fields(string(out)), " ")
+		for _, w := range wants {
+			if !strings.Contains(help, w) {
+				t.Errorf("%s --help lacks %q", tool, w)
+			}
+		}
+	}
+}
