@@ -123,6 +123,7 @@ type Alertmanager struct {
 
 	mu        sync.Mutex
 	closed    bool
+	failed    int           // alerts refused for good (Failed)
 	tick      time.Duration // 0 until the first TICK
 	seq       uint64        // bumped by every change worth a log line
 	firing    map[string]*amEntry
@@ -446,6 +447,7 @@ func (am *Alertmanager) delivered(t *amTarget, carried []*amEntry, seq uint64) {
 func (am *Alertmanager) refused(t *amTarget, carried []*amEntry, err error) {
 	am.mu.Lock()
 	t.pending = slices.DeleteFunc(t.pending, func(e *amEntry) bool { return slices.Contains(carried, e) })
+	am.failed += len(carried)
 	am.mu.Unlock()
 	am.log.Printf("%s: refused %d alerts, not retried: %v", t.name, len(carried), err)
 }
@@ -509,6 +511,14 @@ func (am *Alertmanager) run(t *amTarget) {
 			return
 		}
 	}
+}
+
+// Failed returns how many alerts an instance refused for good (see
+// Failer).
+func (am *Alertmanager) Failed() int {
+	am.mu.Lock()
+	defer am.mu.Unlock()
+	return am.failed
 }
 
 // Close posts what is still owed to each instance until ctx is done and

@@ -37,6 +37,9 @@ func (m *Mail) Tick(time.Duration) {}
 // Close delivers the queued mail until ctx is done.
 func (m *Mail) Close(ctx context.Context) int { return len(m.Queue.Close(ctx)) }
 
+// Failed returns how many mails were given up on or refused (Failer).
+func (m *Mail) Failed() int { return m.Queue.Failed() }
+
 func (m *Mail) String() string {
 	if m.Via == "" {
 		return "mail"

@@ -30,6 +30,13 @@ type Transport interface {
 	String() string
 }
 
+// Failer is a Transport that can say how many alerts it dropped before
+// Close: refused for good, or given up on after its retries. Close counts
+// only what was still pending; --test-alert needs both.
+type Failer interface {
+	Failed() int
+}
+
 // Options configures a Queue.
 type Options struct {
 	Tool string           // fills Alert.Tool when empty

@@ -116,6 +116,10 @@ func (w *Webhook) Tick(time.Duration) {}
 // Close delivers what is queued until ctx is done.
 func (w *Webhook) Close(ctx context.Context) int { return len(w.queue.Close(ctx)) }
 
+// Failed returns how many alerts the endpoint refused or w gave up on
+// after its attempts (see Failer).
+func (w *Webhook) Failed() int { return w.queue.Failed() }
+
 func (w *Webhook) String() string { return w.name }
 
 // Document is the webhook's JSON document (docs/alert.schema.json).

@@ -83,6 +83,7 @@ type Queue struct {
 	closed      bool
 	dropped     int           // for room, since the start
 	undelivered []undelivered // cut short by Close's ctx
+	failed      int           // given up on, or refused by a recipient's server
 }
 
 // item is a queued delivery and, with a Spool, its file.
@@ -337,6 +338,7 @@ func (q *Queue) deliver(it *item) {
 		case errors.As(err, &refused):
 			q.log.Printf("delivered %s; refused: %s (%v)", it.d, strings.Join(refused.Refused, ", "), refused.Err)
 			q.forget(it)
+			q.fail()
 			return
 		case q.ctx.Err() != nil:
 			q.keep(it, err)
@@ -373,6 +375,22 @@ func (q *Queue) deliver(it *item) {
 func (q *Queue) giveUp(it *item, why string) {
 	q.log.Printf("%s%s", why, dump(it.d))
 	q.forget(it)
+	q.fail()
+}
+
+func (q *Queue) fail() {
+	q.mu.Lock()
+	q.failed++
+	q.mu.Unlock()
+}
+
+// Failed returns how many deliveries the queue gave up on, or that a mail
+// server refused for some recipient, so far; Close reports only what it
+// cut short.
+func (q *Queue) Failed() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.failed
 }
 
 // forget removes it from the spool: it is delivered or given up.

@@ -72,6 +72,10 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		cli.Usagef(stderr, name, "%v", err)
 		return cli.ExitUsage
 	}
+	if channels.TestAlert {
+		logger := cli.NewLogger(stderr, name)
+		return channels.SendTest(ctx, name, mail.AlertTransport(logger), logger)
+	}
 	if url, _ := environ.Get(env, "SUPERVISOR_SERVER_URL"); url == "" {
 		fmt.Fprintln(stderr, "crashmail must be run as a supervisor event listener")
 		return cli.ExitOK

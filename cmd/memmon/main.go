@@ -38,6 +38,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return cli.ExitUsage
 		}
 	}
+	if cfg.channels.TestAlert {
+		logger := cli.NewLogger(stderr, "memmon")
+		return cfg.channels.SendTest(ctx, "memmon", cfg.mail.AlertTransport(logger), logger)
+	}
 	if url, ok := environ.Get(env, "SUPERVISOR_SERVER_URL"); !ok || url == "" {
 		fmt.Fprintln(stderr, "memmon must be run as a supervisor event listener")
 		return cli.ExitFailure

@@ -104,6 +104,10 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return cli.ExitUsage
 	}
 	cfg.from = mail.From
+	if channels.TestAlert {
+		logger := cli.NewLogger(stderr, name)
+		return channels.SendTest(ctx, name, mail.AlertTransport(logger), logger)
+	}
 	if url, _ := environ.Get(env, "SUPERVISOR_SERVER_URL"); url == "" {
 		fmt.Fprintln(stderr, "missingmail must be run as a supervisor event listener")
 		return cli.ExitFailure

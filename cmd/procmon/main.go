@@ -29,6 +29,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return code
 	}
 	defer cfg.mail.Close()
+	if cfg.channels.TestAlert {
+		logger := cli.NewLogger(stderr, name)
+		return cfg.channels.SendTest(ctx, name, cfg.mail.AlertTransport(logger), logger)
+	}
 	if url, _ := environ.Get(env, "SUPERVISOR_SERVER_URL"); url == "" {
 		fmt.Fprintln(stderr, "procmon must be run as a supervisor event listener")
 		return cli.ExitFailure

@@ -30,6 +30,7 @@ type Options struct {
 	Label             []string      `name:"label" sep:"none" placeholder:"NAME=VALUE" help:"Add this label to every Alertmanager alert (repeatable)."`
 	ResolveAfter      time.Duration `name:"resolve-after" default:"5m" placeholder:"DURATION" help:"How long the Alertmanager alert of a one-off event (a crash, a restart) fires (default ${default})."`
 	Heartbeat         bool          `name:"heartbeat" help:"Keep an always-firing SupervisorHeartbeat alert for this host in Alertmanager, refreshed on every TICK event (subscribe the listener to one); it resolves a few ticks after the listener or supervisord stops."`
+	TestAlert         bool          `name:"test-alert" help:"Send one test alert through every channel the command line configures (mail, webhooks, Alertmanager), log what each did with it, and exit: 0 when each accepted it, 1 when one did not. Works from a shell: supervisord is not needed."`
 }
 
 // ValueFlags are the options above that take a value, for
@@ -50,13 +51,15 @@ type Channels struct {
 	Labels        map[string]string
 	ResolveAfter  time.Duration
 	Heartbeat     bool
+	TestAlert     bool // --test-alert: SendTest instead of serving events
 }
 
 // Channels validates the options (a usage error when they are wrong) and reads
 // the header file.
 func (f *Options) Channels() (*Channels, error) {
 	c := &Channels{Webhooks: f.Webhook, WebhookFormat: f.WebhookFormat, Alertmanagers: f.Alertmanager,
-		Instance: f.Instance, ResolveAfter: f.ResolveAfter, Heartbeat: f.Heartbeat, Header: http.Header{}}
+		Instance: f.Instance, ResolveAfter: f.ResolveAfter, Heartbeat: f.Heartbeat, Header: http.Header{},
+		TestAlert: f.TestAlert}
 	for _, u := range f.Webhook {
 		if err := alert.CheckURL(u); err != nil {
 			return nil, fmt.Errorf("--webhook: %w", err)

@@ -13,10 +13,12 @@ package mailflags
 import (
 	"errors"
 	"fmt"
+	"log"
 	"os"
 	"os/exec"
 	"strings"
 
+	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/internal/secret"
 	"github.com/superlance-go/superlance/notify"
 )
@@ -269,4 +271,14 @@ var shellBuiltins = map[string]bool{
 	"false": true, "echo": true, "printf": true, "read": true, "cd": true, "set": true,
 	"export": true, "test": true, "exit": true, "if": true, "for": true, "while": true,
 	"case": true, "!": true, "trap": true, "ulimit": true, "umask": true, "wait": true,
+}
+
+// AlertTransport is m as a transport of an alert queue, each alert one
+// mail; nil (no transport) when nothing is mailed. It never spools: it
+// is for --test-alert, whose alert must not outlive the command.
+func (m *Mail) AlertTransport(logger *log.Logger) alert.Transport {
+	if m.To == nil {
+		return nil
+	}
+	return &alert.Mail{Queue: notify.NewQueue(m.Transport, notify.QueueOptions{Log: logger}), To: m.To, From: m.From}
 }

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/superlance-go/superlance/internal/module"
+	"github.com/superlance-go/superlance/internal/tools"
 )
 
 func main() {
@@ -36,14 +37,14 @@ func run(bin, out string) error {
 	if err != nil {
 		return err
 	}
-	tools, err := Tools(root)
+	names, err := tools.Names(root)
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	for _, t := range tools {
+	for _, t := range names {
 		page, err := Page(root, filepath.Join(bin, t), t)
 		if err != nil {
 			return err
@@ -53,22 +54,6 @@ func run(bin, out string) error {
 		}
 	}
 	return nil
-}
-
-// Tools returns the names of the tools: the directories under cmd/, the
-// one list of tools the Makefile, the package and the tests share.
-func Tools(root string) ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(root, "cmd"))
-	if err != nil {
-		return nil, err
-	}
-	var tools []string
-	for _, e := range entries {
-		if e.IsDir() {
-			tools = append(tools, e.Name())
-		}
-	}
-	return tools, nil
 }
 
 // Page is the manual page of tool: what its binary prints for --help-man,

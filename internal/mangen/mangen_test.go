@@ -9,6 +9,7 @@ import (
 
 	"github.com/superlance-go/superlance/internal/module"
 	"github.com/superlance-go/superlance/internal/svtest"
+	"github.com/superlance-go/superlance/internal/tools"
 )
 
 var longOpt = regexp.MustCompile(`--[A-Za-z][A-Za-z0-9_-]*`)
@@ -23,11 +24,11 @@ func TestEveryTool(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tools, err := Tools(root)
-	if err != nil || len(tools) < 7 {
-		t.Fatalf("tools %v, %v", tools, err)
+	names, err := tools.Names(root)
+	if err != nil || len(names) < 7 {
+		t.Fatalf("tools %v, %v", names, err)
 	}
-	for _, tool := range tools {
+	for _, tool := range names {
 		t.Run(tool, func(t *testing.T) {
 			bin := svtest.BuildTool(t, tool)
 
