@@ -68,7 +68,7 @@
 //	command=/usr/local/bin/crashmail -p web -m ops@example.com
 //	events=PROCESS_STATE_EXITED
 //
-// Log lines (stderr, prefixed "crashmail: "): "unexpected exit, mailing"
+// Log lines (stderr, prefixed "TIME crashmail: "): "unexpected exit, mailing"
 // followed by a "Mailed:" block with the message, ending with a newline;
 // without -m, the crash and "not mailed: -m/--email is not set".
 //

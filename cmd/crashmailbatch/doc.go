@@ -95,7 +95,7 @@
 //	    -H smtp.example.com:587 --tls -u alerts --smtp-password-file /etc/crashmailbatch.pw
 //	events=PROCESS_STATE_EXITED,TICK_60
 //
-// Log lines (stderr, prefixed "crashmailbatch: ", one per fact): each collected
+// Log lines (stderr, prefixed "TIME crashmailbatch: ", one per fact): each collected
 // line; after a successful flush superlance's block "Sending notification
 // email:", "To: a, b", "From: x", "Subject: s" (or "Subject: None"),
 // "Body:", then the first 76 characters of the body (plus "..." when

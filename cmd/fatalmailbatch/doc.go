@@ -94,7 +94,7 @@
 //	    -H smtp.example.com:587 --tls -u alerts --smtp-password-file /etc/fatalmailbatch.pw
 //	events=PROCESS_STATE_FATAL,TICK_60
 //
-// Log lines (stderr, prefixed "fatalmailbatch: ", one per fact): each collected
+// Log lines (stderr, prefixed "TIME fatalmailbatch: ", one per fact): each collected
 // line; after a successful flush superlance's block "Sending notification
 // email:", "To: a, b", "From: x", "Subject: s" (or "Subject: None"),
 // "Body:", then the first 76 characters of the body (plus "..." when

@@ -170,7 +170,7 @@ names are refused; only full option names and the aliases --groupname and
 --sendmail are accepted (no prefixes of them, such as upstream's "prog" for "program"), and a stray
 argument that is not an option is an error (upstream ignored it and
 everything after it); every log line is
-prefixed "memmon: ", and with no rule at all nothing is logged per tick.
+prefixed "TIME memmon: ", and with no rule at all nothing is logged per tick.
 --over and limits in percent are new; their defaults are upstream's
 behaviour.
 */

@@ -132,7 +132,7 @@
 // state change, so buffer_size=100 keeps supervisord from dropping the
 // burst at start-up (the check would catch up, but later).
 //
-// Log lines (stderr, prefixed "missingmail: "): what is watched; each
+// Log lines (stderr, prefixed "TIME missingmail: "): what is watched; each
 // episode that starts ("web is EXITED: not RUNNING since ...; reported if
 // still so at ...") or ends unreported; each report and recovery; mail
 // delivery by the queue; "initial check: N watched process(es), K not

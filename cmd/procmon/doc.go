@@ -135,7 +135,7 @@ and, with -m, mailed:
 	ProcessRecovered    Subject: procmon: NAME recovered
 	                    when a looping program has run for --threshold
 
-Log lines (stderr, prefixed "procmon: ") say what procmon saw and did:
+Log lines (stderr, prefixed "TIME procmon: ") say what procmon saw and did:
 "web exited after 0.4s, an instant death (3 in a row): restarting it in
 4s", "starting web (EXITED)", "web is RUNNING already; not starting it",
 "web was stopped; not restarting it", "restart budget 20/10m spent:
