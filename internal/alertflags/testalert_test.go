@@ -42,7 +42,7 @@ func TestSendTest(t *testing.T) {
 		want     []string
 	}{
 		{"all accept", []string{good.URL}, mail, 0, []string{"test alert via webhook " + good.URL, ": delivered"}},
-		{"a webhook refuses", []string{good.URL, bad.URL}, nil, 1, []string{"FAILED", "refused"}},
+		{"a webhook refuses", []string{good.URL, bad.URL}, nil, 1, []string{"FAILED", "400 Bad Request"}},
 		{"nothing configured", nil, nil, 1, []string{"no channel configured"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
