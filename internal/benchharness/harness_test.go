@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superlance-go/superlance/internal/module"
 	"github.com/superlance-go/superlance/internal/svtest"
+	toollist "github.com/superlance-go/superlance/internal/tools"
 )
 
 func TestRate(t *testing.T) {
@@ -63,5 +65,27 @@ func TestPythonReference(t *testing.T) {
 	}
 	if r.ready <= 0 || r.rss <= 0 || r.eventsPerSec <= 0 {
 		t.Errorf("got ready %v, rss %d, events/s %.0f; want all > 0", r.ready, r.rss, r.eventsPerSec)
+	}
+}
+
+// TestEveryToolMeasured: every tool under cmd/ has a command line here, so
+// that make bench reports it.
+func TestEveryToolMeasured(t *testing.T) {
+	root, err := module.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := toollist.Names(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, tl := range tools {
+		have[tl.name] = true
+	}
+	for _, n := range names {
+		if !have[n] {
+			t.Errorf("%s is not measured: add its command line to tools in main.go", n)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-// Command benchharness measures the six listeners as whole processes, the
+// Command benchharness measures every listener as a whole process, the
 // way supervisord runs them: `make bench` runs it after the Go benchmarks.
 //
 // For each tool it measures
@@ -64,6 +64,8 @@ var tools = []tool{
 	{"crashmailbatch", []string{"-t", "ops@example.com", "-f", "sv@example.com"}, "payload parsed, expected:1 ignored"},
 	{"fatalmailbatch", []string{"-t", "ops@example.com", "-f", "sv@example.com"}, "name check: not PROCESS_STATE_FATAL"},
 	{"crashsms", []string{"-t", "15550100@sms.example.com", "-f", "sv@example.com"}, "payload parsed, expected:1 ignored"},
+	{"missingmail", []string{"-p", "worker", "-m", "ops@example.com"}, "state change of a program it does not watch"},
+	{"procmon", []string{"-p", "worker"}, "state change of a program it does not watch"},
 }
 
 // floorTool is the reference: a listener that does nothing but the protocol.
@@ -118,6 +120,7 @@ type results struct {
 	python    *toolResult // supervisor.childutils doing crashmailbatch's work
 	ticks     []tickResult
 	memmonErr error
+	marginal  []marginalResult
 }
 
 func measure(ctx context.Context, o options, log io.Writer) (*results, error) {
@@ -131,7 +134,7 @@ func measure(ctx context.Context, o options, log io.Writer) (*results, error) {
 	}
 	defer os.RemoveAll(tmp)
 	bin := filepath.Join(tmp, "bin")
-	fmt.Fprintln(log, "building the six tools (as make install does)...")
+	fmt.Fprintln(log, "building the tools (as make install does)...")
 	if err := build(ctx, root, bin); err != nil {
 		return nil, err
 	}
@@ -168,6 +171,10 @@ func measure(ctx context.Context, o options, log io.Writer) (*results, error) {
 	if res.work, err = measureTool(filepath.Join(bin, w.name), w, options{runs: 3, events: o.events}, unexpectedExit); err != nil {
 		return nil, fmt.Errorf("crashmailbatch (unexpected exits): %w", err)
 	}
+	fmt.Fprintf(log, "marginal CPU per event (%d minus %d events, %d pairs each)...\n", marginalLarge, marginalSmall, marginalReps)
+	if res.marginal, err = measureMarginals(bin, tmp, res.tools); err != nil {
+		return nil, err
+	}
 	if o.memmon {
 		fmt.Fprintf(log, "memmon: tick over %d processes under supervisord...\n", o.procs)
 		res.ticks, res.memmonErr = measureMemmonTick(ctx, filepath.Join(bin, "memmon"), tmp, o.procs, log)
@@ -176,6 +183,50 @@ func measure(ctx context.Context, o options, log io.Writer) (*results, error) {
 		}
 	}
 	return res, nil
+}
+
+// measureMarginals measures the marginal CPU per ignored event of every
+// tool and of the references, in one run: the minimal Go listener as
+// built (and with GOMAXPROCS=1), the minimal Python listener, and Python
+// superlance when it is installed.
+func measureMarginals(bin, tmp string, ts []toolResult) ([]marginalResult, error) {
+	var out []marginalResult
+	add := func(label, path string, t tool, env []string, note string) error {
+		d, err := measureMarginal(path, t, env)
+		if err != nil {
+			return fmt.Errorf("%s: %w", label, err)
+		}
+		out = append(out, marginalResult{label, d, note})
+		return nil
+	}
+	for _, t := range ts {
+		if err := add(t.name, filepath.Join(bin, t.name), t.tool, listenerEnv(t.name, deadSocket), t.work); err != nil {
+			return nil, err
+		}
+	}
+	floor := filepath.Join(bin, "floor")
+	if err := add("*minimal Go listener*", floor, floorTool, listenerEnv("floor", deadSocket), "built as the tools are; blocking reads"); err != nil {
+		return nil, err
+	}
+	if err := add("*minimal Go listener, GOMAXPROCS=1*", floor, floorTool, append(listenerEnv("floor", deadSocket), "GOMAXPROCS=1"), "the same binary on one P"); err != nil {
+		return nil, err
+	}
+	if py, t, ok := pythonTool(tmp); ok {
+		if err := add("*minimal Python listener*", py, t, listenerEnv("python", deadSocket), "supervisor.childutils, blocking reads"); err != nil {
+			return nil, err
+		}
+	} else {
+		out = append(out, marginalResult{"*minimal Python listener*", 0, "not measured: no python3 with supervisor.childutils"})
+	}
+	if path, ok := superlanceTool(); ok {
+		t := tool{"crashmailbatch", []string{"-t", "ops@example.com", "-f", "sv@example.com"}, "Python superlance's crashmailbatch"}
+		if err := add("*Python superlance crashmailbatch*", path, t, listenerEnv("crashmailbatch", deadSocket), t.work); err != nil {
+			return nil, err
+		}
+	} else {
+		out = append(out, marginalResult{"*Python superlance*", 0, "not measured: not installed (Debian has no superlance package)"})
+	}
+	return out, nil
 }
 
 func build(ctx context.Context, root, bin string) error {

@@ -46,3 +46,17 @@ func pythonTool(dir string) (interpreter string, t tool, ok bool) {
 	}
 	return "", tool{}, false
 }
+
+// superlanceTool returns Python superlance's crashmailbatch when it is
+// installed (pip install superlance; Debian does not package it).
+func superlanceTool() (string, bool) {
+	path, err := exec.LookPath("crashmailbatch")
+	if err != nil {
+		return "", false
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) < 2 || string(b[:2]) != "#!" {
+		return "", false // ours, or not a script
+	}
+	return path, true
+}

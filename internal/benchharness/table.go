@@ -44,6 +44,28 @@ func printTable(w io.Writer, o options, r *results) {
 	fmt.Fprintf(w, "\nStarts: %d per tool (memory from the first 5, 200 ms after READY). Events: %d per tool, PROCESS_STATE_EXITED, one at a time through pipes as supervisord sends them (event, RESULT 2 OK, READY); CPU is the listener's user+sys from its rusage, minus that of a run without events; events/s is wall time and includes the harness's side of every round trip.\n",
 		o.runs, o.events)
 
+	if len(r.marginal) > 0 {
+		fmt.Fprintf(w, "\n| marginal CPU per ignored event (%d minus %d events, same driver, same run) | CPU per event | ratio to the minimal Go listener | |\n", marginalLarge, marginalSmall)
+		fmt.Fprintf(w, "|---|---|---|---|\n")
+		var floor time.Duration
+		for _, m := range r.marginal {
+			if m.label == "*minimal Go listener*" {
+				floor = m.perEvent
+			}
+		}
+		for _, m := range r.marginal {
+			if m.perEvent == 0 {
+				fmt.Fprintf(w, "| %s | | | %s |\n", m.label, m.note)
+				continue
+			}
+			ratio := ""
+			if floor > 0 {
+				ratio = fmt.Sprintf("%.2fx", float64(m.perEvent)/float64(floor))
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", m.label, us(m.perEvent), ratio, m.note)
+		}
+	}
+
 	if len(r.ticks) > 0 || r.memmonErr != nil {
 		fmt.Fprintf(w, "\n| memmon, real processes under a real supervisord | TICK → last \"RSS of\" line | getAllProcessInfo round trip alone | target | Python superlance 2.0 |\n")
 		fmt.Fprintf(w, "|---|---|---|---|---|\n")
