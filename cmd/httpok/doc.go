@@ -53,8 +53,9 @@ Options:
 	                          a passing check starts the count again (default 1,
 	                          as upstream: the first failed check)
 	    --grace SECONDS       neither check nor restart while a monitored process
-	                          has been RUNNING for less than SECONDS, by
-	                          supervisord's start time (default 0: no grace)
+	                          is STARTING or has been RUNNING for less than
+	                          SECONDS, by supervisord's start time (default 0:
+	                          no grace)
 	    --header 'NAME: VALUE'
 	                          send this header with every check (repeatable;
 	                          Host sets the virtual host; default: none)
@@ -142,9 +143,10 @@ failed), the next failed check tries again.
 
 With --grace SECONDS httpok reads the process list on every tick. While a
 monitored process (named by -p, or any process with -a, never httpok
-itself) has been RUNNING for less than SECONDS (supervisord's now minus its
-start time) the tick is logged ("not checking: web has been RUNNING for
-12s, less than --grace 30s") and nothing is checked; a process found
+itself) is STARTING (inside its startsecs) or has been RUNNING for less
+than SECONDS (supervisord's now minus its start time) the tick is logged
+("not checking: web has been RUNNING for 12s, less than --grace 30s") and
+nothing is checked; a process found
 RUNNING for less than SECONDS when httpok acts is not restarted ("web has
 been RUNNING for 2s, less than --grace 30s, NOT restarting"). A failure
 count under --failures starts again after such a tick.

@@ -41,7 +41,7 @@ type grammar struct {
 	Name     string   `short:"n" name:"name" placeholder:"NAME" help:"Name shown in the mail subject: httpok [NAME]: ..."`
 
 	Failures      int      `name:"failures" default:"1" placeholder:"N" help:"Restart only after N checks in a row have failed; a passing check starts the count again (default ${default}: the first failed check, as upstream)."`
-	Grace         string   `name:"grace" default:"0" placeholder:"SECONDS" help:"Neither check nor restart while a monitored process has been RUNNING for less than SECONDS, by supervisord's start time (default ${default}: no grace, as upstream)."`
+	Grace         string   `name:"grace" default:"0" placeholder:"SECONDS" help:"Neither check nor restart while a monitored process is STARTING or has been RUNNING for less than SECONDS, by supervisord's start time (default ${default}: no grace, as upstream)."`
 	Header        []string `name:"header" sep:"none" placeholder:"'NAME: VALUE'" help:"Send this header with every check (repeatable; Host sets the virtual host); values are never logged nor mailed (default: none)."`
 	HeaderFile    string   `name:"header-file" placeholder:"FILE" help:"Read more check headers from FILE, one 'NAME: VALUE' per line, at start (for tokens: argv is visible to every local user; default: none)."`
 	BasicAuthFile string   `name:"basic-auth-file" placeholder:"FILE" help:"Log in to the URL with HTTP basic authentication, USER:PASSWORD from the first line of FILE, read at start (default: no login)."`

@@ -125,7 +125,7 @@ func (h *httpok) tick(ctx context.Context) {
 			return
 		}
 		if p, ok := warmingUp(procs, cfg.programs, cfg.any, h.self, cfg.grace); ok {
-			h.log.Printf("not checking: %s has been RUNNING for %v, less than --grace %v", p.Namespec(), uptime(p), cfg.grace)
+			h.log.Printf("not checking: %s", warmingUpText(p, cfg.grace))
 			h.failed = nil
 			return
 		}

@@ -124,8 +124,8 @@ func TestTickFailures(t *testing.T) {
 	})
 }
 
-// TestTickGrace: no check while a monitored process has been RUNNING for
-// less than --grace; none is restarted during its grace either.
+// TestTickGrace: no check while a monitored process is STARTING or has been
+// RUNNING for less than --grace; none is restarted during its grace either.
 func TestTickGrace(t *testing.T) {
 	bad := result{status: 500, msg: "status contacting http://foo/bar: 500 Internal Server Error"}
 	procs := func(upFoo, upQux int64) []rpcclient.ProcessInfo {
@@ -135,6 +135,11 @@ func TestTickGrace(t *testing.T) {
 			{Name: "qux", Group: "qux", PID: 12, State: rpcclient.StateRunning, Start: 1000, Now: 1000 + upQux},
 			{Name: "httpok", Group: "httpok", PID: 13, State: rpcclient.StateRunning, Start: 1000, Now: 1000},
 		}
+	}
+	// starting puts foo inside its startsecs: spawned, not yet RUNNING.
+	starting := func(ps []rpcclient.ProcessInfo) []rpcclient.ProcessInfo {
+		ps[0].State = rpcclient.StateStarting
+		return ps
 	}
 	env := []string{"SUPERVISOR_PROCESS_NAME=httpok", "SUPERVISOR_GROUP_NAME=httpok"}
 	tests := []struct {
@@ -151,6 +156,8 @@ func TestTickGrace(t *testing.T) {
 		{"any: one in grace", []string{"-a", "--grace", "5"}, procs(100, 1), 0, 0, "not checking: qux has been RUNNING for 1s, less than --grace 5s\n"},
 		{"any: not itself", []string{"-a", "--grace", "5"}, procs(100, 100), 1, 4, ""},
 		{"decimal", []string{"-p", "foo", "--grace", "4.5"}, procs(4, 100), 0, 0, "less than --grace 4.5s"},
+		{"starting", []string{"-p", "foo", "--grace", "5"}, starting(procs(100, 100)), 0, 0, "not checking: foo is STARTING, not yet RUNNING for --grace 5s\n"},
+		{"starting, no grace", []string{"-p", "foo"}, starting(procs(100, 100)), 1, 0, ""},
 		{"no grace", []string{"-p", "foo"}, procs(0, 0), 1, 2, ""},
 	}
 	for _, tt := range tests {

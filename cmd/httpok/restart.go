@@ -89,18 +89,31 @@ func uptime(p rpcclient.ProcessInfo) time.Duration {
 	return time.Duration(max(p.Now-p.Start, 0)) * time.Second
 }
 
-// warmingUp returns a monitored process that has been RUNNING for less
-// than grace: while one warms up, a failed check says nothing about it.
+// warmingUp returns a monitored process that is still STARTING or has been
+// RUNNING for less than grace: while one warms up, a failed check says
+// nothing about it. STARTING counts because a process inside its startsecs
+// has not been RUNNING at all yet.
 func warmingUp(procs []rpcclient.ProcessInfo, programs []string, any bool, me self, grace time.Duration) (rpcclient.ProcessInfo, bool) {
 	if grace <= 0 {
 		return rpcclient.ProcessInfo{}, false
 	}
 	for _, p := range procs {
-		if p.State == rpcclient.StateRunning && !me.is(p) && (any || matches(programs, p)) && uptime(p) < grace {
+		if me.is(p) || !(any || matches(programs, p)) {
+			continue
+		}
+		if p.State == rpcclient.StateStarting || (p.State == rpcclient.StateRunning && uptime(p) < grace) {
 			return p, true
 		}
 	}
 	return rpcclient.ProcessInfo{}, false
+}
+
+// warmingUpText says why a warming-up process is not checked.
+func warmingUpText(p rpcclient.ProcessInfo, grace time.Duration) string {
+	if p.State == rpcclient.StateStarting {
+		return fmt.Sprintf("%s is STARTING, not yet RUNNING for --grace %v", p.Namespec(), grace)
+	}
+	return fmt.Sprintf("%s has been RUNNING for %v, less than --grace %v", p.Namespec(), uptime(p), grace)
 }
 
 // act restarts the selected processes, as upstream's act(): it returns the
