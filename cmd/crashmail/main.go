@@ -15,10 +15,10 @@ import (
 	"github.com/superlance-go/superlance/internal/alertctx"
 	"github.com/superlance-go/superlance/internal/alertflags"
 	"github.com/superlance-go/superlance/internal/cli"
-	"github.com/superlance-go/superlance/internal/environ"
 	"github.com/superlance-go/superlance/internal/mailflags"
 	"github.com/superlance-go/superlance/internal/reconcile"
 	"github.com/superlance-go/superlance/internal/shutdown"
+	"github.com/superlance-go/superlance/internal/startup"
 	"github.com/superlance-go/superlance/internal/superlance"
 	"github.com/superlance-go/superlance/notify"
 )
@@ -72,18 +72,16 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		cli.Usagef(stderr, name, "%v", err)
 		return cli.ExitUsage
 	}
-	if channels.TestAlert {
-		logger := cli.NewLogger(stderr, name)
-		return channels.SendTest(ctx, name, mail.AlertTransport(logger), logger)
-	}
-	if url, _ := environ.Get(env, "SUPERVISOR_SERVER_URL"); url == "" {
-		fmt.Fprintln(stderr, "crashmail must be run as a supervisor event listener")
-		return cli.ExitOK
-	}
-
-	logger := cli.NewLogger(stderr, name)
-	for _, w := range mail.Warnings {
-		logger.Printf("warning: %s", w)
+	logger, code, done := startup.Begin(ctx, startup.Options{
+		Name:        name,
+		Refusal:     "crashmail must be run as a supervisor event listener",
+		RefusalCode: cli.ExitOK,
+		Channels:    channels,
+		TestMail:    mail.AlertTransport,
+		Warnings:    mail.Warnings,
+	}, stderr, env)
+	if done {
+		return code
 	}
 	if len(g.Args) > 0 {
 		logger.Printf("ignoring positional arguments %q, as superlance does", g.Args)

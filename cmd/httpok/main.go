@@ -14,10 +14,10 @@ import (
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/environ"
 	"github.com/superlance-go/superlance/internal/shutdown"
+	"github.com/superlance-go/superlance/internal/startup"
 	"github.com/superlance-go/superlance/internal/superlance"
 	"github.com/superlance-go/superlance/internal/tickloop"
 	"github.com/superlance-go/superlance/notify"
-	"github.com/superlance-go/superlance/rpcclient"
 )
 
 func main() {
@@ -42,22 +42,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return cli.ExitUsage
 		}
 	}
-	if cfg.channels.TestAlert {
-		logger := cli.NewLogger(stderr, "httpok")
-		return cfg.channels.SendTest(ctx, "httpok", cfg.mail.AlertTransport(logger), logger)
+	logger, code, done := startup.Begin(ctx, startup.Options{
+		Name:        "httpok",
+		Refusal:     "httpok must be run as a supervisor event listener",
+		RefusalCode: cli.ExitOK,
+		Channels:    cfg.channels,
+		TestMail:    cfg.mail.AlertTransport,
+		Warnings:    cfg.mail.Warnings,
+	}, stderr, env)
+	if done {
+		return code
 	}
-	if url, ok := environ.Get(env, "SUPERVISOR_SERVER_URL"); !ok || url == "" {
-		fmt.Fprintln(stderr, "httpok must be run as a supervisor event listener")
-		return cli.ExitOK
-	}
-	logger := cli.NewLogger(stderr, "httpok")
-	for _, w := range cfg.mail.Warnings {
-		logger.Printf("warning: %s", w)
-	}
-	client, err := rpcclient.FromEnv(env)
-	if err != nil {
-		logger.Printf("connecting to supervisord: %v", err)
-		return cli.ExitFailure
+	client, code, done := startup.Connect(logger, env)
+	if done {
+		return code
 	}
 	defer client.Close()
 
@@ -67,6 +65,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		mail = &alert.Mail{Queue: notify.NewQueue(cfg.mail.Transport, notify.QueueOptions{Spool: cfg.mail.Spool, Log: logger}), To: cfg.mail.To, From: cfg.mail.From}
 		h.mailing = true
 	}
+	var err error
 	if h.alerts, err = cfg.channels.Queue("httpok", mail, logger); err != nil {
 		logger.Print(err)
 		return cli.ExitFailure

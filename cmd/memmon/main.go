@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"time"
@@ -12,9 +11,9 @@ import (
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/environ"
 	"github.com/superlance-go/superlance/internal/shutdown"
+	"github.com/superlance-go/superlance/internal/startup"
 	"github.com/superlance-go/superlance/internal/tickloop"
 	"github.com/superlance-go/superlance/notify"
-	"github.com/superlance-go/superlance/rpcclient"
 )
 
 func main() {
@@ -38,17 +37,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return cli.ExitUsage
 		}
 	}
-	if cfg.channels.TestAlert {
-		logger := cli.NewLogger(stderr, "memmon")
-		return cfg.channels.SendTest(ctx, "memmon", cfg.mail.AlertTransport(logger), logger)
-	}
-	if url, ok := environ.Get(env, "SUPERVISOR_SERVER_URL"); !ok || url == "" {
-		fmt.Fprintln(stderr, "memmon must be run as a supervisor event listener")
-		return cli.ExitFailure
-	}
-	logger := cli.NewLogger(stderr, "memmon")
-	for _, w := range cfg.mail.Warnings {
-		logger.Printf("warning: %s", w)
+	logger, code, done := startup.Begin(ctx, startup.Options{
+		Name:        "memmon",
+		Refusal:     "memmon must be run as a supervisor event listener",
+		RefusalCode: cli.ExitFailure,
+		Channels:    cfg.channels,
+		TestMail:    cfg.mail.AlertTransport,
+		Warnings:    cfg.mail.Warnings,
+	}, stderr, env)
+	if done {
+		return code
 	}
 	if len(cfg.shares) > 0 {
 		// Read once: a limit must not move while memmon runs.
@@ -61,10 +59,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			logger.Print(line)
 		}
 	}
-	client, err := rpcclient.FromEnv(env)
-	if err != nil {
-		logger.Printf("connecting to supervisord: %v", err)
-		return cli.ExitFailure
+	client, code, done := startup.Connect(logger, env)
+	if done {
+		return code
 	}
 	defer client.Close()
 

@@ -23,6 +23,7 @@ import (
 	"github.com/superlance-go/superlance/internal/episode"
 	"github.com/superlance-go/superlance/internal/mailflags"
 	"github.com/superlance-go/superlance/internal/shutdown"
+	"github.com/superlance-go/superlance/internal/startup"
 	"github.com/superlance-go/superlance/notify"
 	"github.com/superlance-go/superlance/rpcclient"
 )
@@ -104,22 +105,20 @@ func runClock(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return cli.ExitUsage
 	}
 	cfg.from = mail.From
-	if channels.TestAlert {
-		logger := cli.NewLogger(stderr, name)
-		return channels.SendTest(ctx, name, mail.AlertTransport(logger), logger)
+	logger, code, done := startup.Begin(ctx, startup.Options{
+		Name:        name,
+		Refusal:     "missingmail must be run as a supervisor event listener",
+		RefusalCode: cli.ExitFailure,
+		Channels:    channels,
+		TestMail:    mail.AlertTransport,
+		Warnings:    mail.Warnings,
+	}, stderr, env)
+	if done {
+		return code
 	}
-	if url, _ := environ.Get(env, "SUPERVISOR_SERVER_URL"); url == "" {
-		fmt.Fprintln(stderr, "missingmail must be run as a supervisor event listener")
-		return cli.ExitFailure
-	}
-	logger := cli.NewLogger(stderr, name)
-	for _, w := range mail.Warnings {
-		logger.Printf("warning: %s", w)
-	}
-	client, err := rpcclient.FromEnv(env)
-	if err != nil {
-		logger.Printf("connecting to supervisord: %v", err)
-		return cli.ExitFailure
+	client, code, done := startup.Connect(logger, env)
+	if done {
+		return code
 	}
 	defer client.Close()
 	cfg.sel.selfGroup, _ = environ.Get(env, "SUPERVISOR_GROUP_NAME")

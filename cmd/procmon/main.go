@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 
@@ -12,8 +11,8 @@ import (
 	"github.com/superlance-go/superlance/internal/cli"
 	"github.com/superlance-go/superlance/internal/environ"
 	"github.com/superlance-go/superlance/internal/shutdown"
+	"github.com/superlance-go/superlance/internal/startup"
 	"github.com/superlance-go/superlance/notify"
-	"github.com/superlance-go/superlance/rpcclient"
 )
 
 func main() {
@@ -29,22 +28,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return code
 	}
 	defer cfg.mail.Close()
-	if cfg.channels.TestAlert {
-		logger := cli.NewLogger(stderr, name)
-		return cfg.channels.SendTest(ctx, name, cfg.mail.AlertTransport(logger), logger)
+	logger, code, done := startup.Begin(ctx, startup.Options{
+		Name:        name,
+		Refusal:     "procmon must be run as a supervisor event listener",
+		RefusalCode: cli.ExitFailure,
+		Channels:    cfg.channels,
+		TestMail:    cfg.mail.AlertTransport,
+		Warnings:    cfg.mail.Warnings,
+	}, stderr, env)
+	if done {
+		return code
 	}
-	if url, _ := environ.Get(env, "SUPERVISOR_SERVER_URL"); url == "" {
-		fmt.Fprintln(stderr, "procmon must be run as a supervisor event listener")
-		return cli.ExitFailure
-	}
-	logger := cli.NewLogger(stderr, name)
-	for _, w := range cfg.mail.Warnings {
-		logger.Printf("warning: %s", w)
-	}
-	client, err := rpcclient.FromEnv(env)
-	if err != nil {
-		logger.Printf("connecting to supervisord: %v", err)
-		return cli.ExitFailure
+	client, code, done := startup.Connect(logger, env)
+	if done {
+		return code
 	}
 	defer client.Close()
 
@@ -54,6 +51,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		mail = &alert.Mail{Queue: notify.NewQueue(cfg.mail.Transport, notify.QueueOptions{Spool: cfg.mail.Spool, Log: logger}), To: cfg.mail.To, From: cfg.mail.From}
 		d.mailing = true
 	}
+	var err error
 	if d.alerts, err = cfg.channels.Queue(name, mail, logger); err != nil {
 		logger.Print(err)
 		return cli.ExitFailure

@@ -14,8 +14,8 @@ import (
 	"github.com/superlance-go/superlance/internal/alertctx"
 	"github.com/superlance-go/superlance/internal/alertflags"
 	"github.com/superlance-go/superlance/internal/cli"
-	"github.com/superlance-go/superlance/internal/environ"
 	"github.com/superlance-go/superlance/internal/reconcile"
+	"github.com/superlance-go/superlance/internal/startup"
 	"github.com/superlance-go/superlance/internal/superlance"
 	"github.com/superlance-go/superlance/notify"
 )
@@ -37,25 +37,27 @@ func run(ctx context.Context, tool Tool, args []string, stdin io.Reader, stdout,
 	}
 	// Checked after the options, as superlance does, so that --help and
 	// usage errors work from a shell.
-	if cfg.Channels.TestAlert {
-		// The test alert is the one line of a batch mail sent at once,
-		// under a test subject unless the tool sends none (crashsms).
-		logger := cli.NewLogger(stderr, tool.Name)
-		subject := cfg.Subject
-		if subject != "" {
-			subject = alertflags.TestAlert(tool.Name).Subject
-		}
-		batch := notify.NewBatch(notify.BatchOptions{Transport: cfg.Transport, Log: logger,
-			Template: notify.Message{To: cfg.To, From: cfg.From, Subject: subject}})
-		return cfg.Channels.SendTest(ctx, tool.Name, &alert.BatchMail{Batch: batch}, logger)
-	}
-	if url, _ := environ.Get(env, "SUPERVISOR_SERVER_URL"); url == "" {
-		fmt.Fprintln(stderr, refusal)
-		return cli.ExitFailure
-	}
-	logger := cli.NewLogger(stderr, tool.Name)
-	for _, w := range cfg.Warnings {
-		logger.Printf("warning: %s", w)
+	logger, code, done := startup.Begin(ctx, startup.Options{
+		Name:        tool.Name,
+		Refusal:     refusal,
+		RefusalCode: cli.ExitFailure,
+		Channels:    cfg.Channels,
+		TestMail: func(logger *log.Logger) alert.Transport {
+			// The test alert is the one line of a batch mail sent at
+			// once, under a test subject unless the tool sends none
+			// (crashsms).
+			subject := cfg.Subject
+			if subject != "" {
+				subject = alertflags.TestAlert(tool.Name).Subject
+			}
+			batch := notify.NewBatch(notify.BatchOptions{Transport: cfg.Transport, Log: logger,
+				Template: notify.Message{To: cfg.To, From: cfg.From, Subject: subject}})
+			return &alert.BatchMail{Batch: batch}
+		},
+		Warnings: cfg.Warnings,
+	}, stderr, env)
+	if done {
+		return code
 	}
 	if len(cfg.Ignored) > 0 {
 		logger.Printf("ignoring positional arguments %q, as superlance does", cfg.Ignored)
