@@ -1,7 +1,6 @@
 package svtest
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"os/exec"
@@ -29,10 +28,9 @@ type Proc struct {
 	// Stderr is what the tool logged, unless SpawnOptions.RawStderr.
 	Stderr *LockedBuffer
 
-	out    *bufio.Reader
-	serial int
-	done   chan struct{} // closed when the process has exited
-	err    error         // cmd.Wait's result, once done
+	d    *harness.Driver // pool "p"
+	done chan struct{}   // closed when the process has exited
+	err  error           // cmd.Wait's result, once done
 }
 
 // SpawnOptions are the optional settings of Spawn.
@@ -79,29 +77,24 @@ func Spawn(t testing.TB, bin string, o SpawnOptions, args ...string) *Proc {
 		cmd.Process.Kill()
 		<-p.done
 	})
-	p.out = bufio.NewReader(p.StdoutPipe)
-	p.Expect("READY\n")
+	p.d = harness.NewDriver("p", p.Stdin, p.StdoutPipe)
+	if err := p.d.Ready(); err != nil {
+		t.Fatalf("%v (stderr: %s)", err, p.Stderr)
+	}
 	return p
 }
 
-// Expect reads exactly want from the tool's stdout.
-func (p *Proc) Expect(want string) {
-	p.t.Helper()
-	got := make([]byte, len(want))
-	if n, err := io.ReadFull(p.out, got); err != nil || string(got) != want {
-		p.t.Fatalf("stdout: got %q, %v; want %q (stderr: %s)", got[:n], err, want, p.Stderr)
-	}
-}
-
 // Send writes one event of pool "p" (poolserial following serial) and
-// reads its acknowledgement and the next READY.
+// reads its acknowledgement and the next READY: when Send returns, the
+// tool has handled the event and waits for the next one.
 func (p *Proc) Send(eventName, payload string) {
 	p.t.Helper()
-	p.serial++
-	if _, err := p.Stdin.Write(harness.Event(p.serial, "p", eventName, payload)); err != nil {
-		p.t.Fatal(err)
+	if _, err := p.d.Send(eventName, payload); err != nil {
+		p.t.Fatalf("%v (stderr: %s)", err, p.Stderr)
 	}
-	p.Expect("RESULT 2\nOKREADY\n")
+	if err := p.d.Ready(); err != nil {
+		p.t.Fatalf("after %s: %v (stderr: %s)", eventName, err, p.Stderr)
+	}
 }
 
 // Exit waits for the process to exit on its own and returns its exit
