@@ -13,16 +13,6 @@ import (
 	"github.com/superlance-go/superlance/rpcclient"
 )
 
-// script writes a shell script into dir and returns the command running it.
-func script(t *testing.T, dir, name, body string) string {
-	t.Helper()
-	path := filepath.Join(dir, name+".sh")
-	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return "/bin/sh " + path
-}
-
 // TestDetailsAndLogTail: a program that writes known lines to stderr and
 // exits 3 yields a mail whose details say exit status 3 and whose tail
 // holds those lines, after the superlance text, which stays as it was.
@@ -35,7 +25,7 @@ func TestDetailsAndLogTail(t *testing.T) {
 	sv := svtest.Start(t, svtest.Config{
 		Programs: []svtest.Program{{
 			Name: "crasher",
-			Command: script(t, t.TempDir(), "crasher", "echo 'known line one' >&2\necho 'known line two' >&2\n"+
+			Command: svtest.Script(t, t.TempDir(), "crasher", "echo 'known line one' >&2\necho 'known line two' >&2\n"+
 				"exec "+prog+" crash -after 1500ms -code 3\n"),
 			Extra: []string{"autorestart=false"},
 		}},
@@ -82,7 +72,7 @@ func TestFlood(t *testing.T) {
 		Programs: []svtest.Program{{
 			Name: "looper",
 			// Exits 1 six times, then stays up.
-			Command: script(t, dir, "looper", "n=$(cat "+count+" 2>/dev/null || echo 0)\nn=$((n + 1))\necho $n >"+count+"\n"+
+			Command: svtest.Script(t, dir, "looper", "n=$(cat "+count+" 2>/dev/null || echo 0)\nn=$((n + 1))\necho $n >"+count+"\n"+
 				"[ $n -gt 6 ] && exec "+prog+" sleep\nexit 1\n"),
 			Extra: []string{"startsecs=0", "startretries=100"},
 		}},

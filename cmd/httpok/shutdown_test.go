@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,40 +12,6 @@ import (
 	"github.com/superlance-go/superlance/rpcclient"
 )
 
-// stubborn is the program of the shutdown tests: it ignores SIGTERM, so a
-// stop takes its whole stopwaitsecs (12 s, longer than the drain's grace
-// period of 8 s) before supervisord kills it.
-func stubborn() svtest.Program {
-	return svtest.Program{
-		Name:    "slow",
-		Command: `/bin/sh -c 'trap "" TERM; exec sleep 1000'`,
-		// autorestart=false: killStubborn ends it for good.
-		Extra: []string{"stopwaitsecs=12", "autorestart=false"},
-	}
-}
-
-// killStubborn kills slow when the test ends, before svtest stops
-// supervisord: stopping it would take 12 s more.
-func killStubborn(t *testing.T, s *svtest.Supervisor) {
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s.Client.SignalProcess(ctx, "slow", "KILL")
-	})
-}
-
-// shutdownSupervisord asks supervisord to shut down over XML-RPC, at once
-// (supervisorctl would first have to start Python).
-func shutdownSupervisord(t *testing.T, s *svtest.Supervisor) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var ok bool
-	if err := s.Client.Call(ctx, "supervisor.shutdown", &ok); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // failingSite answers every check with 500.
 func failingSite(t *testing.T) string {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -54,17 +19,6 @@ func failingSite(t *testing.T) string {
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL
-}
-
-func processInfo(t *testing.T, s *svtest.Supervisor, name string) rpcclient.ProcessInfo {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	info, err := s.Client.GetProcessInfo(ctx, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info
 }
 
 // TestRestartOutlivesShutdown: httpok is told to stop (SIGTERM, or stdin
@@ -77,8 +31,8 @@ func TestRestartOutlivesShutdown(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			t.Parallel()
 			site := failingSite(t)
-			s := svtest.Start(t, svtest.Config{Programs: []svtest.Program{stubborn()}})
-			killStubborn(t, s)
+			s := svtest.Start(t, svtest.Config{Programs: []svtest.Program{svtest.Stubborn("slow")}})
+			s.KillAtEnd(t, "slow")
 			old := pid(t, s, "slow")
 			mail := svtest.StartSMTP(t, svtest.SMTPOptions{})
 			p := svtest.Spawn(t, svtest.Tool(t, "httpok"), svtest.SpawnOptions{Env: s.Env()},
@@ -96,7 +50,7 @@ func TestRestartOutlivesShutdown(t *testing.T) {
 				t.Errorf("exit code %d, want 0 (stderr: %s)", code, p.Stderr)
 			}
 			// httpok has exited: the restart must be complete by now.
-			if info := processInfo(t, s, "slow"); info.State != rpcclient.StateRunning || info.PID == old {
+			if info := s.Info(t, "slow"); info.State != rpcclient.StateRunning || info.PID == old {
 				t.Errorf("after httpok exited, slow is %v with pid %d (was %d), want RUNNING again (stderr: %s)", info.State, info.PID, old, p.Stderr)
 			}
 			mails := mail.Mails()
@@ -117,9 +71,9 @@ func TestRestartDuringSupervisordShutdown(t *testing.T) {
 	l := listener(t, "httpok", "-p", "slow", "-m", "ops@example.com", "--from", "sv@example.com", "--smtp-host", mail.Addr, site)
 	// Time for the restart to finish after supervisord's SIGTERM.
 	l.Extra = append(l.Extra, "stopwaitsecs=60")
-	s := svtest.Start(t, svtest.Config{Programs: []svtest.Program{stubborn()}, Listeners: []svtest.Listener{l}})
+	s := svtest.Start(t, svtest.Config{Programs: []svtest.Program{svtest.Stubborn("slow")}, Listeners: []svtest.Listener{l}})
 	s.WaitState(t, "slow", rpcclient.StateStopping, time.Minute)
-	shutdownSupervisord(t, s)
+	s.Shutdown(t)
 	mails := mail.WaitMails(t, 1, 2*time.Minute)
 	if !strings.Contains(mails[0].Text, "slow was stopped and is not started again: supervisord is shutting down") {
 		t.Errorf("report %q does not say that supervisord is shutting down", mails[0].Text)

@@ -42,22 +42,11 @@ func alloc(t *testing.T, name string, args string, extra ...string) svtest.Progr
 	return svtest.Program{Name: name, Command: quote(svtest.TestProg(t)) + " alloc " + args, Extra: extra}
 }
 
-func info(t *testing.T, sv *svtest.Supervisor, namespec string) rpcclient.ProcessInfo {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	pi, err := sv.Client.GetProcessInfo(ctx, namespec)
-	if err != nil {
-		t.Fatalf("getProcessInfo %s: %v", namespec, err)
-	}
-	return pi
-}
-
 // waitRestarted waits until namespec runs with a pid other than old.
 func waitRestarted(t *testing.T, sv *svtest.Supervisor, namespec string, old int) {
 	t.Helper()
 	svtest.Eventually(t, waitLong, namespec+" was not restarted (pid still "+strconv.Itoa(old)+")\n"+sv.Log(t), func() bool {
-		pi := info(t, sv, namespec)
+		pi := sv.Info(t, namespec)
 		return pi.PID != 0 && pi.PID != old
 	})
 }
@@ -134,7 +123,7 @@ func TestRules(t *testing.T) {
 		return n == 2
 	})
 	for _, p := range []string{"big", "small", "grp:g2", "memmon"} {
-		if pid := info(t, sv, p).PID; pid != first[p] {
+		if pid := sv.Info(t, p).PID; pid != first[p] {
 			t.Errorf("%s: pid %d, want %d (not restarted)", p, pid, first[p])
 		}
 	}
@@ -212,7 +201,7 @@ func TestCumulative(t *testing.T) {
 			t.Errorf("plain RSS of fam1:fam1 = %d, want the parent alone (< 20 MB)", r)
 		}
 	}
-	if pid := info(t, sv, "fam1").PID; pid != fam1 || strings.Contains(plain, "Restarting") {
+	if pid := sv.Info(t, "fam1").PID; pid != fam1 || strings.Contains(plain, "Restarting") {
 		t.Errorf("fam1 restarted without -c (pid %d, was %d):\n%s", pid, fam1, plain)
 	}
 }
@@ -299,10 +288,10 @@ func TestStartFault(t *testing.T) {
 	if got, want := strings.TrimSpace(mails[0].Text), strings.TrimPrefix(strings.TrimSpace(failed), "memmon: "); got != want {
 		t.Errorf("body %q, want %q", got, want)
 	}
-	if pi := info(t, sv, "memmon"); pi.State != rpcclient.StateRunning || pi.PID != listener {
+	if pi := sv.Info(t, "memmon"); pi.State != rpcclient.StateRunning || pi.PID != listener {
 		t.Errorf("listener is %v with pid %d, want RUNNING with pid %d (never exited)", pi.State, pi.PID, listener)
 	}
-	if pi := info(t, sv, "flaky"); pi.PID != 0 {
+	if pi := sv.Info(t, "flaky"); pi.PID != 0 {
 		t.Errorf("flaky has pid %d, want 0 (it cannot start)", pi.PID)
 	}
 }
@@ -345,7 +334,7 @@ func TestStopFault(t *testing.T) {
 	if err := sv.Client.StartProcess(ctx, "memmon", true); err != nil {
 		t.Fatalf("starting memmon: %v", err)
 	}
-	listener := info(t, sv, "memmon").PID
+	listener := sv.Info(t, "memmon").PID
 
 	failed := regexp.MustCompile(`memmon: Failed to stop process stuck:stuck \(RSS \d+\): <Fault 70: 'NOT_RUNNING: stuck:stuck'>\n`)
 	var stderr string
@@ -361,10 +350,10 @@ func TestStopFault(t *testing.T) {
 	if body := strings.TrimSpace(mails[0].Text) + "\n"; !failed.MatchString("memmon: " + body) {
 		t.Errorf("body %q, want the logged line", body)
 	}
-	if pi := info(t, sv, "memmon"); pi.State != rpcclient.StateRunning || pi.PID != listener {
+	if pi := sv.Info(t, "memmon"); pi.State != rpcclient.StateRunning || pi.PID != listener {
 		t.Errorf("listener is %v with pid %d, want RUNNING with pid %d (never exited)", pi.State, pi.PID, listener)
 	}
-	if pi := info(t, sv, "stuck"); pi.State != rpcclient.StateStopping || pi.PID != stuck {
+	if pi := sv.Info(t, "stuck"); pi.State != rpcclient.StateStopping || pi.PID != stuck {
 		t.Errorf("stuck is %v with pid %d, want STOPPING with pid %d (memmon must not start it)", pi.State, pi.PID, stuck)
 	}
 }

@@ -87,14 +87,14 @@ func TestOver(t *testing.T) {
 	svtest.Eventually(t, waitLong, "spike's RSS did not fall under 20 MB", func() bool { return rssOf(t, spike) < 20<<20 })
 	p.Send("TICK_5", "when:10")
 	waitLog("memmon: RSS of spike:spike is back under its limit of 20971520 bytes after 1 tick over it; counting from 0 again\n", 1)
-	if got := info(t, s, "leak").PID; got == leak || got == 0 {
+	if got := s.Info(t, "leak").PID; got == leak || got == 0 {
 		t.Fatalf("leak: pid %d after its second tick over the limit, want a new one; stderr:\n%s", got, p.Stderr)
 	}
 
 	signal(syscall.SIGUSR1, "spiked by 40 MB", 2)
 	p.Send("TICK_5", "when:15")
 	waitLog(spikeFirst, 2)
-	if got := info(t, s, "spike").PID; got != spike {
+	if got := s.Info(t, "spike").PID; got != spike {
 		t.Errorf("spike: pid %d, want %d (never over the limit two ticks in a row)", got, spike)
 	}
 	if n := strings.Count(p.Stderr.String(), "Restarting "); n != 1 {
@@ -146,7 +146,7 @@ func TestPercentLimit(t *testing.T) {
 		rss := loggedRSS(sv.ListenerStderr(t, "memmon"), "small:small")
 		return len(rss) > 0 && rss[len(rss)-1] <= limit
 	})
-	if got := info(t, sv, "small").PID; got != small {
+	if got := sv.Info(t, "small").PID; got != small {
 		t.Errorf("small: pid %d, want %d (under its limit)", got, small)
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"syscall"
 	"testing"
 	"time"
@@ -9,40 +8,6 @@ import (
 	"github.com/superlance-go/superlance/internal/svtest"
 	"github.com/superlance-go/superlance/rpcclient"
 )
-
-// stubborn is the program of the shutdown tests: it ignores SIGTERM, so a
-// stop takes its whole stopwaitsecs (12 s, longer than the drain's grace
-// period of 8 s) before supervisord kills it.
-func stubborn() svtest.Program {
-	return svtest.Program{
-		Name:    "slow",
-		Command: `/bin/sh -c 'trap "" TERM; exec sleep 1000'`,
-		// autorestart=false: killStubborn ends it for good.
-		Extra: []string{"stopwaitsecs=12", "autorestart=false"},
-	}
-}
-
-// killStubborn kills slow when the test ends, before svtest stops
-// supervisord: stopping it would take 12 s more.
-func killStubborn(t *testing.T, s *svtest.Supervisor) {
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s.Client.SignalProcess(ctx, "slow", "KILL")
-	})
-}
-
-// shutdownSupervisord asks supervisord to shut down over XML-RPC, at once
-// (supervisorctl would first have to start Python).
-func shutdownSupervisord(t *testing.T, s *svtest.Supervisor) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var ok bool
-	if err := s.Client.Call(ctx, "supervisor.shutdown", &ok); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // TestRestartOutlivesShutdown: memmon is told to stop (SIGTERM, or stdin
 // closes) while it waits for stopProcess of a program that takes 12 s to
@@ -53,8 +18,8 @@ func TestRestartOutlivesShutdown(t *testing.T) {
 	for _, how := range []string{"SIGTERM", "stdin EOF"} {
 		t.Run(how, func(t *testing.T) {
 			t.Parallel()
-			s := svtest.Start(t, svtest.Config{Programs: []svtest.Program{stubborn()}})
-			killStubborn(t, s)
+			s := svtest.Start(t, svtest.Config{Programs: []svtest.Program{svtest.Stubborn("slow")}})
+			s.KillAtEnd(t, "slow")
 			old := s.WaitState(t, "slow", rpcclient.StateRunning, time.Minute).PID
 			mail := svtest.StartSMTP(t, svtest.SMTPOptions{})
 			p := svtest.Spawn(t, svtest.Tool(t, "memmon"), svtest.SpawnOptions{Env: s.Env()},
@@ -72,7 +37,7 @@ func TestRestartOutlivesShutdown(t *testing.T) {
 				t.Errorf("exit code %d, want 0 (stderr: %s)", code, p.Stderr)
 			}
 			// memmon has exited: the restart must be complete by now.
-			if got := info(t, s, "slow"); got.State != rpcclient.StateRunning || got.PID == old {
+			if got := s.Info(t, "slow"); got.State != rpcclient.StateRunning || got.PID == old {
 				t.Errorf("after memmon exited, slow is %v with pid %d (was %d), want RUNNING again (stderr: %s)", got.State, got.PID, old, p.Stderr)
 			}
 			mails := mail.Mails()
@@ -92,9 +57,9 @@ func TestRestartDuringSupervisordShutdown(t *testing.T) {
 	l := memmonListener(t, "memmon", "-p", "slow=1", "-m", "ops@example.com", "--from", "sv@example.com", "--smtp-host", mail.Addr)
 	// Time for the restart to finish after supervisord's SIGTERM.
 	l.Extra = append(l.Extra, "stopwaitsecs=60")
-	s := svtest.Start(t, svtest.Config{Programs: []svtest.Program{stubborn()}, Listeners: []svtest.Listener{l}})
+	s := svtest.Start(t, svtest.Config{Programs: []svtest.Program{svtest.Stubborn("slow")}, Listeners: []svtest.Listener{l}})
 	s.WaitState(t, "slow", rpcclient.StateStopping, time.Minute)
-	shutdownSupervisord(t, s)
+	s.Shutdown(t)
 	mails := mail.WaitMails(t, 1, 2*time.Minute)
 	if subj := mails[0].Msg.Header.Get("Subject"); subj != "memmon: process slow:slow stopped: supervisord is shutting down" {
 		t.Errorf("subject %q, want it to say that supervisord is shutting down (body %q)", subj, mails[0].Text)

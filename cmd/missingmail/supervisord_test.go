@@ -411,11 +411,7 @@ func TestRebootWithState(t *testing.T) {
 	_, since, _ := strings.Cut(logLine(t, before, "manual is EXITED: not RUNNING since "), "manual is EXITED: not RUNNING since ")
 	since, _, _ = strings.Cut(since, ";")
 
-	ctx, cancel := context.WithTimeout(context.Background(), waitState)
-	defer cancel()
-	if err := before.Client.Call(ctx, "supervisor.shutdown", nil); err != nil {
-		t.Fatalf("supervisor.shutdown: %v", err)
-	}
+	before.Shutdown(t)
 	svtest.Eventually(t, waitState, "the first supervisord to exit", before.Stopped)
 
 	after := svtest.Start(t, cfg)

@@ -2,8 +2,6 @@ package alertctx_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,16 +11,6 @@ import (
 	"github.com/superlance-go/superlance/internal/svtest"
 	"github.com/superlance-go/superlance/rpcclient"
 )
-
-// script writes a shell script into dir and returns the command that runs it.
-func script(t *testing.T, dir, name, body string) string {
-	t.Helper()
-	path := filepath.Join(dir, name+".sh")
-	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return "/bin/sh " + path
-}
 
 // TestRealSupervisord fetches details and log tails from a real
 // supervisord: a program that writes known lines to stderr and exits 3, one
@@ -35,20 +23,20 @@ func TestRealSupervisord(t *testing.T) {
 	dir := t.TempDir()
 	s := svtest.Start(t, svtest.Config{
 		Programs: []svtest.Program{
-			{Name: "crasher", Command: script(t, dir, "crasher",
+			{Name: "crasher", Command: svtest.Script(t, dir, "crasher",
 				"echo 'known line one' >&2\necho 'known line two' >&2\nexec "+prog+" crash -after 1500ms -code 3\n"),
 				Extra: []string{"autorestart=false"}},
-			{Name: "looper", Command: script(t, dir, "looper",
+			{Name: "looper", Command: svtest.Script(t, dir, "looper",
 				"exec "+prog+" crash -after 1500ms -code 3\n")},
 			{Name: "victim", Command: prog + " sleep"},
 			{Name: "failer", Command: prog + " fail", Extra: []string{"startretries=0"}},
-			{Name: "noisy", Command: script(t, dir, "noisy",
+			{Name: "noisy", Command: svtest.Script(t, dir, "noisy",
 				// A 1 MiB line, then ESC and BEL, DEL, a C1 control
 				// (NEL), a bidi override, and a last line.
 				"head -c 1048576 /dev/zero | tr '\\000' x >&2\n"+
 					"printf '\\n\\033[31mred\\033[0m\\007 del\\177 nel\\302\\205 rlo\\342\\200\\256 end\\n' >&2\n"+
 					"printf 'last line\\n' >&2\nexec sleep 1000\n")},
-			{Name: "merged", Command: script(t, dir, "merged", "echo 'to stderr' >&2\nexec sleep 1000\n"),
+			{Name: "merged", Command: svtest.Script(t, dir, "merged", "echo 'to stderr' >&2\nexec sleep 1000\n"),
 				Extra: []string{"redirect_stderr=true"}},
 		},
 		Groups: map[string][]string{"grp": {"victim"}},

@@ -280,3 +280,15 @@ func FreePort(t testing.TB) int {
 	}
 	return p
 }
+
+// Script writes a shell script into dir and returns the command that runs
+// it, for a program whose few lines matter to the test (what it writes
+// before it exits, say).
+func Script(t testing.TB, dir, name, body string) string {
+	t.Helper()
+	path := filepath.Join(dir, name+".sh")
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return "/bin/sh " + path
+}

@@ -135,3 +135,50 @@ func (s *Supervisor) Ctl(t testing.TB, args ...string) string {
 	}
 	return out
 }
+
+// Info returns the process's getProcessInfo, failing the test when
+// supervisord does not answer.
+func (s *Supervisor) Info(t testing.TB, namespec string) rpcclient.ProcessInfo {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	info, err := s.Client.GetProcessInfo(ctx, namespec)
+	if err != nil {
+		t.Fatalf("getProcessInfo %s: %v", namespec, err)
+	}
+	return info
+}
+
+// Shutdown asks supervisord to shut down over XML-RPC, at once
+// (supervisorctl would first have to start Python); it does not wait.
+func (s *Supervisor) Shutdown(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Client.Call(ctx, "supervisor.shutdown", nil); err != nil {
+		t.Fatalf("supervisor.shutdown: %v", err)
+	}
+}
+
+// Stubborn is a program that ignores SIGTERM, so that a stop takes its
+// whole stopwaitsecs (12 s, longer than a listener's drain grace period of
+// 8 s) before supervisord kills it: a stop that is still under way when
+// the listener is told to stop. autorestart=false, so that KillAtEnd ends
+// it for good.
+func Stubborn(name string) Program {
+	return Program{
+		Name:    name,
+		Command: `/bin/sh -c 'trap "" TERM; exec sleep 1000'`,
+		Extra:   []string{"stopwaitsecs=12", "autorestart=false"},
+	}
+}
+
+// KillAtEnd kills the process with SIGKILL when the test ends, before
+// supervisord is stopped: stopping a Stubborn program would take 12 s more.
+func (s *Supervisor) KillAtEnd(t testing.TB, namespec string) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s.Client.SignalProcess(ctx, namespec, "KILL")
+	})
+}
