@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -39,12 +38,7 @@ type grammar struct {
 	Args []string `arg:"" optional:"" hidden:"" help:"Ignored, as superlance does."`
 }
 
-func main() {
-	ctx, stop := shutdown.Context()
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
-	stop()
-	os.Exit(code)
-}
+func main() { shutdown.Main(run) }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
 	return runClock(ctx, args, stdin, stdout, stderr, env, time.Now)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/superlance-go/superlance/alert"
 	"github.com/superlance-go/superlance/eventproto"
@@ -27,12 +26,7 @@ func format(ps eventproto.ProcessState, asctime string) (string, bool) {
 	return fmt.Sprintf("%s -- Process %s:%s failed to start too many times", asctime, ps.GroupName, ps.ProcessName), true
 }
 
-func main() {
-	ctx, stop := shutdown.Context()
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
-	stop()
-	os.Exit(code)
-}
+func main() { shutdown.Main(run) }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
 	return batchmon.Run(ctx, tool, args, stdin, stdout, stderr, env)

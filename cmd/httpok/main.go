@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"os"
 	"strings"
 	"time"
 
@@ -20,12 +19,7 @@ import (
 	"github.com/superlance-go/superlance/notify"
 )
 
-func main() {
-	ctx, stop := shutdown.Context()
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
-	stop()
-	os.Exit(code)
-}
+func main() { shutdown.Main(run) }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
 	cfg, code, done := parseArgs(args, stdout, stderr, env)

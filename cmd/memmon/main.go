@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"os"
 	"time"
 
 	"github.com/superlance-go/superlance/alert"
@@ -16,12 +15,7 @@ import (
 	"github.com/superlance-go/superlance/notify"
 )
 
-func main() {
-	ctx, stop := shutdown.Context()
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
-	stop()
-	os.Exit(code)
-}
+func main() { shutdown.Main(run) }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
 	cfg, code, done := parseArgs(args, stdout, stderr, env)

@@ -7,7 +7,6 @@ import (
 	"log"
 	"maps"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,12 +67,7 @@ type config struct {
 	store         *episode.Store // nil without --state
 }
 
-func main() {
-	ctx, stop := shutdown.Context()
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
-	stop()
-	os.Exit(code)
-}
+func main() { shutdown.Main(run) }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
 	return runClock(ctx, args, stdin, stdout, stderr, env, time.Now)

@@ -5,6 +5,7 @@ package shutdown
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -29,4 +30,14 @@ var Signals = []os.Signal{syscall.SIGTERM, syscall.SIGHUP, os.Interrupt}
 func Context() (ctx context.Context, stop context.CancelFunc) {
 	signal.Ignore(syscall.SIGPIPE)
 	return signal.NotifyContext(context.Background(), Signals...)
+}
+
+// Main is every command's main: it runs run with the process's arguments,
+// standard streams and environment under Context, and exits with the code
+// run returns.
+func Main(run func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int) {
+	ctx, stop := Context()
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
+	stop()
+	os.Exit(code)
 }
