@@ -1,10 +1,8 @@
 package eventproto_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/superlance-go/superlance/eventproto"
+	"github.com/superlance-go/superlance/internal/harness"
 )
 
 // pipeEvents is how many events one child listener gets in
@@ -72,7 +71,7 @@ func BenchmarkServePipe(b *testing.B) {
 	events := make([][]byte, pipeEvents)
 	for i := range events {
 		p := fmt.Sprintf("processname:web%d groupname:web from_state:STARTING pid:%d", i%50, 1000+i)
-		events[i] = fmt.Appendf(nil, "ver:3.0 server:supervisor serial:%d pool:bench poolserial:%d eventname:PROCESS_STATE_RUNNING len:%d\n%s", i, i, len(p), p)
+		events[i] = harness.Event(i, "bench", "PROCESS_STATE_RUNNING", p)
 	}
 	for _, mode := range []string{"serve", "floor"} {
 		b.Run(mode, func(b *testing.B) {
@@ -97,39 +96,22 @@ func feedChild(b *testing.B, self, mode string, events [][]byte) (user, sys, wal
 	cmd := exec.Command(self)
 	cmd.Env = append(os.Environ(), listenerEnv+"="+listener)
 	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
+	d, err := harness.Start(cmd, "bench")
 	if err != nil {
 		b.Fatal(err)
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	out := bufio.NewReader(stdout)
-	ready := make([]byte, len("READY\n"))
-	result := make([]byte, len("RESULT 2\nOK"))
 	start := time.Now()
 	for _, ev := range events {
-		if _, err := io.ReadFull(out, ready); err != nil || string(ready) != "READY\n" {
+		if _, err := d.SendEvent(ev); err != nil {
 			cmd.Process.Kill()
-			b.Fatalf("got %q, %v, want READY", ready, err)
-		}
-		if _, err := stdin.Write(ev); err != nil {
 			b.Fatal(err)
-		}
-		if _, err := io.ReadFull(out, result); err != nil || string(result) != "RESULT 2\nOK" {
-			cmd.Process.Kill()
-			b.Fatalf("got %q, %v, want RESULT 2\\nOK", result, err)
 		}
 	}
 	wall = time.Since(start)
-	stdin.Close()
-	if rest, err := io.ReadAll(out); err != nil || string(rest) != "READY\n" {
-		b.Errorf("after the last event got %q, %v; want the final READY", rest, err)
+	if err := d.Ready(); err != nil {
+		b.Errorf("after the last event: %v; want the final READY", err)
 	}
+	d.Close()
 	if err := cmd.Wait(); err != nil {
 		b.Fatalf("listener: %v", err)
 	}

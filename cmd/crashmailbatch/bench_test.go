@@ -54,19 +54,11 @@ func BenchmarkEventStream(b *testing.B) {
 func stream(b *testing.B, bin string, events [][]byte) (cpu, wall time.Duration) {
 	cmd := exec.Command(bin, "-t", "ops@example.com", "-f", "sv@example.com", "-H", "127.0.0.1:1")
 	cmd.Env = []string{"SUPERVISOR_SERVER_URL=unix:///nonexistent.sock"}
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdoutPipe, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
 	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
+	d, err := harness.Start(cmd, "batch")
+	if err != nil {
 		b.Fatal(err)
 	}
-	d := harness.NewDriver("batch", stdin, stdoutPipe)
 	start := time.Now()
 	for _, ev := range events {
 		if _, err := d.SendEvent(ev); err != nil {

@@ -59,18 +59,10 @@ func idleMemory(b *testing.B, bin string) (rss, anon float64) {
 	cmd := exec.Command(bin, "-p", "web", "-m", "ops@example.com", "http://127.0.0.1:1/health")
 	// Not contacted until the first tick.
 	cmd.Env = []string{"SUPERVISOR_SERVER_URL=unix:///nonexistent/supervisor.sock"}
-	stdin, err := cmd.StdinPipe()
+	d, err := harness.Start(cmd, "httpok")
 	if err != nil {
 		b.Fatal(err)
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	d := harness.NewDriver("httpok", stdin, stdout)
 	readyErr := d.Ready()
 	b.StopTimer()
 	defer b.StartTimer()

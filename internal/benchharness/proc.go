@@ -25,22 +25,14 @@ type child struct {
 func startChild(bin string, args, env []string) (*child, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
 	}
-	c := &child{cmd: cmd, proto: harness.NewDriver(filepath.Base(bin), stdin, stdout), lines: make(chan string, 4096)}
+	c := &child{cmd: cmd, lines: make(chan string, 4096)}
 	c.started = time.Now()
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", bin, err)
+	if c.proto, err = harness.Start(cmd, filepath.Base(bin)); err != nil {
+		return nil, err
 	}
 	go func() {
 		// Always drained, as supervisord does: a listener blocked on a full

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os/exec"
 	"time"
 	"unicode/utf8"
 )
@@ -25,6 +26,25 @@ type Driver struct {
 // names the listener pool in the events' headers.
 func NewDriver(pool string, stdin io.WriteCloser, stdout io.Reader) *Driver {
 	return &Driver{pool: pool, stdin: stdin, stdout: bufio.NewReader(stdout)}
+}
+
+// Start starts cmd, a listener, with pipes for its stdin and stdout and
+// returns the driver that speaks the protocol over them; pool names the
+// listener pool in the events' headers. cmd's stderr is the caller's to
+// set up before.
+func Start(cmd *exec.Cmd, pool string) (*Driver, error) {
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", cmd.Path, err)
+	}
+	return NewDriver(pool, stdin, stdout), nil
 }
 
 // Run is a command's run() with everything but its standard streams bound.
