@@ -2,9 +2,15 @@
 // exit of a supervisord program, a drop-in replacement for superlance's
 // crashmail.
 //
-// Usage:
+// Options: every option, with its default and each spelling it accepts, is
+// listed by "crashmail --help" and under OPTIONS in the manual page (man
+// crashmail); both come from the tool's command-line model, so this text
+// does not repeat them.
 //
-//	crashmail [-p NAME]... [-a] [-o HEADER] [-s CMD] [-m ADDRESS] [SMTP options]
+// With --webhook or --alertmanager (the alert options every tool shares;
+// README: Webhooks and Alertmanager) each alert also goes to the webhooks,
+// and to every Alertmanager given as ProcessCrashed, an alert that fires for
+// --resolve-after.
 //
 // On PROCESS_STATE_EXITED with expected:0 it mails
 //
@@ -19,45 +25,6 @@
 // EOF, SIGTERM or SIGHUP the queue is drained within a grace period (8 s).
 // A write to a closed stdout or stderr (supervisord died) does not kill it:
 // the queue is still delivered, then it exits.
-//
-// Flags:
-//
-//	-p, --program NAME          watch NAME: a program name or group:name (repeatable);
-//	                            without -p every program is watched
-//	-a, --any                   watch every program
-//	-o, --optionalheader HEADER prefix the subject with "HEADER: "
-//	-s, --sendmail_program CMD  mail command run by /bin/sh -c with the message on
-//	    --sendmail CMD          stdin (default "/usr/sbin/sendmail -t -i")
-//	-m, --email ADDRESS         mail to ADDRESS (commas separate several); without -m
-//	                            crashes are only logged
-//	--smtp-host HOST[:PORT]     deliver over SMTP instead of the sendmail command
-//	--smtp-user USER, --smtp-password-env VAR, --smtp-password-file FILE
-//	--smtp-tls none|starttls|tls, --smtp-cacert FILE, --smtp-insecure, --from ADDRESS
-//	                            (the mail options every tool shares)
-//	--spool DIR                 keep queued mail in DIR until sent, also across restarts
-//	--details                   add what supervisord knows about the process:
-//	                            exit status (signal decoded), run time, spawn
-//	                            error, description, state now, host
-//	--log-tail N                add the last N lines of the program's stderr log
-//	                            (stdout when stderr is not logged apart), at most
-//	                            16 KiB, control characters made visible
-//	--flood N/DURATION          at most N alerts per program in any window of
-//	                            DURATION (3/10m); the rest are counted and summed
-//	                            up in one alert once the window has passed
-//	--webhook URL, --webhook-format json|slack,
-//	--webhook-header 'NAME: VALUE', --webhook-header-file FILE,
-//	--alertmanager URL, --instance NAME, --label NAME=VALUE,
-//	--resolve-after DURATION (5m), --heartbeat
-//	                            send each alert also to webhooks (JSON,
-//	                            docs/alert.schema.json, or slack) and to
-//	                            every Prometheus Alertmanager given, as
-//	                            ProcessCrashed, an event that fires for
-//	                            --resolve-after; --heartbeat keeps
-//	                            SupervisorHeartbeat firing while TICK
-//	                            events arrive (the options every alerting
-//	                            tool shares; README: Webhooks and
-//	                            Alertmanager)
-//	-h, --help                  help on stdout
 //
 // Positional arguments are accepted and ignored, as superlance does (its
 // usage text mentions a URL that it never uses); a line on stderr says so.

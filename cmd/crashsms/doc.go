@@ -1,12 +1,18 @@
 // Crashsms is a supervisord event listener that collects the unexpected exits of supervisord programs as short lines for an email-to-SMS gateway and mails them in one message per interval,
 // a drop-in replacement for superlance's crashsms.
 //
-// Usage:
+// Options: every option, with its default and each spelling it accepts, is
+// listed by "crashsms --help" and under OPTIONS in the manual page (man
+// crashsms); both come from the tool's command-line model, so this text does
+// not repeat them.
 //
-//	crashsms -t TO[,TO...] -f FROM [-i MINUTES] [-s SUBJECT] [-H HOST[:PORT]]
-//	    [-e TICK_N] [-u USER (--smtp-password-env VAR | --smtp-password-file FILE | -p PASSWORD)]
-//	    [--tls | --smtp-tls none|starttls|tls] [--smtp-cacert FILE | --smtp-insecure]
-//	    [--sendmail[=CMD]] [--spool DIR]
+// With --webhook or --alertmanager (the alert options every tool shares;
+// README: Webhooks and Alertmanager) each line also goes at once, not
+// batched, to the webhooks, and to every Alertmanager given as
+// ProcessCrashed, an alert that fires for --resolve-after. --details adds
+// only the exit status and run time, "(exit 3, ran 4.2s)", and only when the
+// line stays within one SMS (160 characters); --log-tail does not fit in an
+// SMS and is refused.
 //
 // On PROCESS_STATE_EXITED with expected:0 it collects the line
 //
@@ -35,62 +41,13 @@
 // FATAL since then whose event did not arrive.
 // Nothing is reconstructed when supervisord cannot be reached.
 //
-// Flags (superlance's, with the mail options every tool shares; earlier
-// spellings --password-env, --password-file, --smtp-ssl, --tls-cacert,
-// --tls-insecure and --sendmail-program are still accepted):
-//
-//	-t, --toEmail TO_EMAILS    recipients, comma separated, each trimmed (required)
-//	-f, --from FROM            sender (required; also --fromEmail)
-//	-i, --interval MINUTES     batch interval, counted in whole seconds (default 1;
-//	                           0 sends at every tick)
-//	-s, --subject SUBJECT      subject; -s "" sends no Subject header
-//	-H, --smtp-host HOST[:PORT] SMTP server (default localhost, port 25; [::1]:25
-//	                           for IPv6; also --smtpHost)
-//	-e, --tickEvent TICK_N     tick event that counts: TICK_5, TICK_60 (default)
-//	                           or TICK_3600
-//	-u, --smtp-user USER       SMTP AUTH user (also --userName)
-//	-p, --password PASSWORD    SMTP AUTH password (visible in ps; prefer the two below)
-//	--smtp-password-env VAR    read the password from environment variable VAR
-//	--smtp-password-file FILE  read the password from the first line of FILE
-//	--tls                      require STARTTLS, with or without credentials
-//	--smtp-tls MODE            none (default), starttls (--tls) or tls (implicit
-//	                           TLS, port 465 unless -H gives one)
-//	--smtp-cacert FILE         trust the CA certificates in FILE
-//	--smtp-insecure            skip certificate verification
-//	--sendmail[=CMD]           deliver through CMD (/bin/sh -c, message on stdin)
-//	                           instead of SMTP; default CMD "/usr/sbin/sendmail -t -i"
-//	--spool DIR                a batch not sent at exit waits in DIR (one per
-//	                           listener) and goes out at the next start
-//	--details                  add the exit status and run time to each line,
-//	                           "(exit 3, ran 4.2s)", when the line stays within
-//	                           one SMS (160 characters)
-//	--flood N/DURATION         at most N lines per program in any window of
-//	                           DURATION (3/10m); the rest are counted and summed
-//	                           up in one line once the window has passed
-//	                           (--log-tail does not fit in an SMS: refused)
-//	--webhook URL, --webhook-format json|slack,
-//	--webhook-header 'NAME: VALUE', --webhook-header-file FILE,
-//	--alertmanager URL, --instance NAME, --label NAME=VALUE,
-//	--resolve-after DURATION (5m), --heartbeat
-//	                           send each alert also to webhooks (JSON,
-//	                           docs/alert.schema.json, or slack) and to
-//	                           every Prometheus Alertmanager given, as
-//	                           ProcessCrashed, each line at once, an event
-//	                           that fires for --resolve-after; --heartbeat
-//	                           keeps SupervisorHeartbeat firing while TICK
-//	                           events arrive (the options every alerting
-//	                           tool shares; README: Webhooks and
-//	                           Alertmanager)
-//	-h, --help                 help on stdout
-//
 // Positional arguments are ignored, as superlance does.
 //
 // supervisord.conf (subscribe to what the tool needs: supervisord hands a
 // listener only so many events per second, and its buffer is 10 events):
 //
 //	[eventlistener:crashsms]
-//	command=/usr/local/bin/crashsms -t ops@example.com -f supervisord@example.com
-//	    -H smtp.example.com:587 --tls -u alerts --smtp-password-file /etc/crashsms.pw
+//	command=/usr/local/bin/crashsms -t ops@example.com -f supervisord@example.com -H smtp.example.com:587 --tls -u alerts --smtp-password-file /etc/crashsms.pw
 //	events=PROCESS_STATE_EXITED,TICK_60
 //
 // Log lines (stderr, prefixed "TIME crashsms: ", one per fact): each collected

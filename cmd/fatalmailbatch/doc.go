@@ -1,12 +1,17 @@
 // Fatalmailbatch is a supervisord event listener that collects the supervisord programs that failed to start (FATAL) and mails them in one message per interval,
 // a drop-in replacement for superlance's fatalmailbatch.
 //
-// Usage:
+// Options: every option, with its default and each spelling it accepts, is
+// listed by "fatalmailbatch --help" and under OPTIONS in the manual page
+// (man fatalmailbatch); both come from the tool's command-line model, so
+// this text does not repeat them.
 //
-//	fatalmailbatch -t TO[,TO...] -f FROM [-i MINUTES] [-s SUBJECT] [-H HOST[:PORT]]
-//	    [-e TICK_N] [-u USER (--smtp-password-env VAR | --smtp-password-file FILE | -p PASSWORD)]
-//	    [--tls | --smtp-tls none|starttls|tls] [--smtp-cacert FILE | --smtp-insecure]
-//	    [--sendmail[=CMD]] [--spool DIR]
+// With --webhook or --alertmanager (the alert options every tool shares;
+// README: Webhooks and Alertmanager) each line also goes at once, not
+// batched, to the webhooks, and to every Alertmanager given as ProcessFatal,
+// an alert that fires for --resolve-after. --details adds what supervisord
+// knows about the process to each line; --log-tail adds, after the lines,
+// one tail per program and mail.
 //
 // On PROCESS_STATE_FATAL it collects the line
 //
@@ -34,64 +39,13 @@
 // caught up and whose FATAL event did not arrive.
 // Nothing is reconstructed when supervisord cannot be reached.
 //
-// Flags (superlance's, with the mail options every tool shares; earlier
-// spellings --password-env, --password-file, --smtp-ssl, --tls-cacert,
-// --tls-insecure and --sendmail-program are still accepted):
-//
-//	-t, --toEmail TO_EMAILS    recipients, comma separated, each trimmed (required)
-//	-f, --from FROM            sender (required; also --fromEmail)
-//	-i, --interval MINUTES     batch interval, counted in whole seconds (default 1;
-//	                           0 sends at every tick)
-//	-s, --subject SUBJECT      subject; -s "" sends no Subject header
-//	-H, --smtp-host HOST[:PORT] SMTP server (default localhost, port 25; [::1]:25
-//	                           for IPv6; also --smtpHost)
-//	-e, --tickEvent TICK_N     tick event that counts: TICK_5, TICK_60 (default)
-//	                           or TICK_3600
-//	-u, --smtp-user USER       SMTP AUTH user (also --userName)
-//	-p, --password PASSWORD    SMTP AUTH password (visible in ps; prefer the two below)
-//	--smtp-password-env VAR    read the password from environment variable VAR
-//	--smtp-password-file FILE  read the password from the first line of FILE
-//	--tls                      require STARTTLS, with or without credentials
-//	--smtp-tls MODE            none (default), starttls (--tls) or tls (implicit
-//	                           TLS, port 465 unless -H gives one)
-//	--smtp-cacert FILE         trust the CA certificates in FILE
-//	--smtp-insecure            skip certificate verification
-//	--sendmail[=CMD]           deliver through CMD (/bin/sh -c, message on stdin)
-//	                           instead of SMTP; default CMD "/usr/sbin/sendmail -t -i"
-//	--spool DIR                a batch not sent at exit waits in DIR (one per
-//	                           listener) and goes out at the next start
-//	--details                  add to each line what supervisord knows about the
-//	                           process: exit status (signal decoded), run time,
-//	                           spawn error, description, state now, host
-//	--log-tail N               add the last N lines of each program's stderr log
-//	                           (stdout when stderr is not logged apart) after the
-//	                           lines, one tail per program and mail, at most 16 KiB
-//	--flood N/DURATION         at most N lines per program in any window of
-//	                           DURATION (3/10m); the rest are counted and summed
-//	                           up in one line once the window has passed
-//	--webhook URL, --webhook-format json|slack,
-//	--webhook-header 'NAME: VALUE', --webhook-header-file FILE,
-//	--alertmanager URL, --instance NAME, --label NAME=VALUE,
-//	--resolve-after DURATION (5m), --heartbeat
-//	                           send each alert also to webhooks (JSON,
-//	                           docs/alert.schema.json, or slack) and to
-//	                           every Prometheus Alertmanager given, as
-//	                           ProcessFatal, each line at once, an event
-//	                           that fires for --resolve-after; --heartbeat
-//	                           keeps SupervisorHeartbeat firing while TICK
-//	                           events arrive (the options every alerting
-//	                           tool shares; README: Webhooks and
-//	                           Alertmanager)
-//	-h, --help                 help on stdout
-//
 // Positional arguments are ignored, as superlance does.
 //
 // supervisord.conf (subscribe to what the tool needs: supervisord hands a
 // listener only so many events per second, and its buffer is 10 events):
 //
 //	[eventlistener:fatalmailbatch]
-//	command=/usr/local/bin/fatalmailbatch -t ops@example.com -f supervisord@example.com
-//	    -H smtp.example.com:587 --tls -u alerts --smtp-password-file /etc/fatalmailbatch.pw
+//	command=/usr/local/bin/fatalmailbatch -t ops@example.com -f supervisord@example.com -H smtp.example.com:587 --tls -u alerts --smtp-password-file /etc/fatalmailbatch.pw
 //	events=PROCESS_STATE_FATAL,TICK_60
 //
 // Log lines (stderr, prefixed "TIME fatalmailbatch: ", one per fact): each collected

@@ -4,13 +4,17 @@ and, when the answer is bad or missing, restarts processes and mails a report.
 It is a drop-in replacement for Python superlance's httpok: same options,
 defaults, decisions and mail texts.
 
-Usage:
+Options: every option, with its default and each spelling it accepts, is
+listed by "httpok --help" and under OPTIONS in the manual page (man httpok);
+both come from the tool's command-line model, so this text does not repeat
+them.
 
-	httpok [-p NAME]... [-a] [-t SECONDS] [-c CODE]... [-b TEXT]
-	       [-s COMMAND] [-m ADDRESS] [-g COMMAND] [-d DIR] [-e | -E] [-n NAME]
-	       [--failures N] [--grace SECONDS] [--method GET|HEAD]
-	       [--header 'NAME: VALUE']... [--header-file FILE] [--basic-auth-file FILE]
-	       [--https-verify] [--https-cacert FILE] [mail options] URL
+With --webhook or --alertmanager (the alert options every tool shares;
+README: Webhooks and Alertmanager) each report also goes to the webhooks,
+and to every Alertmanager given as HealthCheckFailed, firing until a check
+passes. --flood counts per program, or per URL for a report about several;
+eager mode's "not in RUNNING state" report on every tick is among what it
+sums up.
 
 On each TICK_* event httpok GETs URL (http or https, redirects not followed,
 headers "User-Agent: httpok" and "Accept-Encoding: identity"). The check is
@@ -26,80 +30,6 @@ The event is acknowledged at once: the check, the restarts and the mail run in
 the background. When a tick arrives while the previous one's work is still
 running, it is logged ("previous check still running; skipping TICK_5") and
 skipped.
-
-Options:
-
-	-p, --program NAME        process to restart, as name or group:name;
-	                          repeatable; a bare name also matches group:name
-	-a, --any                 restart every process (never httpok itself)
-	-t, --timeout SECONDS     total time for one check: connect, TLS, headers
-	                          and body (default 10; a positive number, 2.5 works)
-	-c, --code CODE           acceptable status; repeatable (default 200)
-	-b, --body TEXT           text the body must contain (first 1 MiB is read)
-	-s, --sendmail_program COMMAND
-	    --sendmail COMMAND    mail command, run with /bin/sh -c, message on its
-	                          stdin (default "/usr/sbin/sendmail -t -i")
-	-m, --email ADDRESS       mail the report here (commas separate several)
-	-g, --gcore COMMAND       core-dump command (default "/usr/bin/gcore -o")
-	-d, --coredir DIR         before restarting a RUNNING process, run the gcore
-	                          command with DIR/NAMESPEC and the pid appended
-	                          (a '/' in the name becomes '_': the file stays
-	                          in DIR)
-	-e, --eager               check on every tick (default)
-	-E, --not-eager           check only while a monitored process (-p, or any
-	                          with -a) is RUNNING; the last of -e/-E wins
-	-n, --name NAME           name in the subject: "httpok [NAME]: ..."
-	    --failures N          restart only after N checks in a row have failed;
-	                          a passing check starts the count again (default 1,
-	                          as upstream: the first failed check)
-	    --grace SECONDS       neither check nor restart while a monitored process
-	                          is STARTING or has been RUNNING for less than
-	                          SECONDS, by supervisord's start time (default 0:
-	                          no grace)
-	    --header 'NAME: VALUE'
-	                          send this header with every check (repeatable;
-	                          Host sets the virtual host; default: none)
-	    --header-file FILE    more headers, one 'NAME: VALUE' per line, # for
-	                          comments (for tokens: argv is visible to every
-	                          local user)
-	    --basic-auth-file FILE
-	                          log in with HTTP basic authentication, USER:PASSWORD
-	                          from the first line of FILE (default: no login)
-	    --method GET|HEAD     method of the check (default GET, as upstream;
-	                          HEAD does not go with -b)
-	    --https-verify        verify the certificate of an https URL (also --tls-verify)
-	    --https-cacert FILE   trust the CAs in this PEM file (implies --https-verify;
-	                          also --tls-cacert)
-	    --smtp-host HOST[:PORT], --smtp-user USER, --smtp-password-env VAR,
-	    --smtp-password-file FILE, --smtp-tls none|starttls|tls,
-	    --smtp-cacert FILE, --smtp-insecure, --from ADDRESS
-	                          deliver mail over SMTP instead of -s (the mail
-	                          options every tool shares)
-	    --spool DIR           keep queued mail in DIR until it is sent, also across
-	                          a restart of httpok or of the machine
-	    --details             add what supervisord knows about each program
-	                          reported on: run time before the restart, spawn
-	                          error, description, state now, host
-	    --log-tail N          add the last N lines of each program's stderr log
-	                          (stdout when stderr is not logged apart), at most
-	                          16 KiB, control characters made visible
-	    --flood N/DURATION    at most N mails per program (per URL for a mail
-	                          about several) in any window of DURATION (3/10m);
-	                          the rest, eager mode's "not in RUNNING state" mail
-	                          on every tick among them, are summed up in one mail
-	--webhook URL, --webhook-format json|slack,
-	--webhook-header 'NAME: VALUE', --webhook-header-file FILE,
-	--alertmanager URL, --instance NAME, --label NAME=VALUE,
-	--resolve-after DURATION (5m), --heartbeat
-	                          send each alert also to webhooks (JSON,
-	                          docs/alert.schema.json, or slack) and to
-	                          every Prometheus Alertmanager given, as
-	                          HealthCheckFailed, firing until a check
-	                          passes; --heartbeat keeps
-	                          SupervisorHeartbeat firing while TICK events
-	                          arrive (the options every alerting tool
-	                          shares; README: Webhooks and Alertmanager)
-	-h, --help                show the usage
 
 The report lines are upstream's, in upstream's order, and each is also logged
 to stderr as it happens:

@@ -5,10 +5,15 @@ superlance's memmon: the same options, the same log lines and the same mail,
 but it reads the process table through /proc (gopsutil) instead of running
 ps for every process, and it never blocks supervisord's event stream.
 
-Usage:
+Options: every option, with its default and each spelling it accepts, is
+listed by "memmon --help" and under OPTIONS in the manual page (man memmon);
+both come from the tool's command-line model, so this text does not repeat
+them.
 
-	memmon [-c] [-p NAME=SIZE]... [-g GROUP=SIZE]... [-a SIZE] [--over N]
-	       [-s COMMAND] [-m ADDRESS] [-u TIME] [-n NAME] [SMTP options]
+With --webhook or --alertmanager (the alert options every tool shares;
+README: Webhooks and Alertmanager) each alert also goes to the webhooks, and
+to every Alertmanager given as MemoryLimitRestart, an alert that fires for
+--resolve-after.
 
 On every TICK event memmon asks supervisord for its processes, takes one
 snapshot of the process table, and checks every running process that a rule
@@ -18,64 +23,6 @@ uptime), then stopProcess and startProcess, each waiting for the process.
 The scan runs off the event loop: the event is acknowledged at once, and a
 tick that arrives while the previous scan is still running is logged and
 skipped.
-
-The flags are:
-
-	-c, --cumulative
-		Count the RSS of the process plus that of all its descendants.
-	-p, --program NAME=SIZE
-		Limit for a program, given as name or group:name (repeatable; a
-		later NAME replaces an earlier one).
-	-g, --group GROUP=SIZE (also --groupname)
-		Limit for every process of a group (repeatable).
-	-a, --any SIZE
-		Limit for every process that no -p or -g names.
-	--over N
-		Restart only after N ticks in a row over the limit; a tick
-		under it starts the count again. Default: 1, as upstream (the
-		first tick over).
-	-s, --sendmail_program COMMAND (also --sendmail)
-		Mail command, run with /bin/sh -c, the message on its stdin.
-		Default: /usr/sbin/sendmail -t -i.
-	-m, --email ADDRESS
-		Mail this address (or comma-separated addresses) about restarts
-		and failed restarts. Without -m nothing is mailed.
-	-u, --uptime TIME
-		Mail about a restart only when the process had been up at most
-		TIME: seconds, or a number followed by s, m, h or d (2m, 1d).
-		Default: always.
-	-n, --name NAME
-		Subject prefix "memmon [NAME]: " instead of "memmon: ".
-	--smtp-host, --smtp-user, --smtp-password-env, --smtp-password-file,
-	--smtp-tls, --smtp-cacert, --smtp-insecure, --from
-		Deliver mail over SMTP instead of the sendmail command (the
-		mail options every tool shares; see --help).
-	--spool DIR
-		Keep queued mail in DIR (one per listener) until it is sent,
-		also across a restart of the listener or of the machine.
-	--details
-		Add what supervisord knows about the process to each mail: how long it had been up,
-		spawn error, description, state now, host.
-	--log-tail N
-		Add the last N lines of the program's stderr log (stdout when
-		stderr is not logged apart), at most 16 KiB, control characters
-		made visible.
-	--flood N/DURATION
-		At most N mails per program in any window of DURATION (3/10m);
-		the rest are counted and summed up in one mail once the window
-		has passed.
-	--webhook URL, --webhook-format json|slack,
-	--webhook-header 'NAME: VALUE', --webhook-header-file FILE,
-	--alertmanager URL, --instance NAME, --label NAME=VALUE,
-	--resolve-after DURATION (5m), --heartbeat
-		Send each alert also to webhooks (JSON,
-		docs/alert.schema.json, or slack) and to every Prometheus
-		Alertmanager given, as MemoryLimitRestart, an event that fires
-		for --resolve-after; --heartbeat keeps SupervisorHeartbeat
-		firing while TICK events arrive (the options every alerting
-		tool shares; README: Webhooks and Alertmanager).
-	-h, --help
-		Show the help on stdout and exit 0.
 
 Sizes are read as supervisor reads them: bytes, or a number followed by KB,
 MB or GB (any case, powers of 1024: 1MB is 1048576 bytes). The number may

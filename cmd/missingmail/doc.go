@@ -2,10 +2,15 @@
 // program has not been RUNNING for too long, and once when it is back:
 // Buildbot's notify_on_missing, for supervisord programs.
 //
-// Usage:
+// Options: every option, with its default and each spelling it accepts, is
+// listed by "missingmail --help" and under OPTIONS in the manual page (man
+// missingmail); both come from the tool's command-line model, so this text
+// does not repeat them.
 //
-//	missingmail (-p NAME | -g GROUP | -a)... -m ADDRESS... [--missing-timeout SECONDS]
-//	            [--no-recovery] [--ignore-stopped] [--state FILE] [-s CMD] [SMTP options]
+// With --webhook or --alertmanager (the alert options every tool shares;
+// README: Webhooks and Alertmanager) each alert also goes to the webhooks,
+// and to every Alertmanager given as ProcessMissing, one per program, firing
+// until it is back.
 //
 // An episode starts when a watched process leaves RUNNING, or is found not
 // RUNNING, and ends when it is RUNNING again. Once an episode has lasted
@@ -56,49 +61,6 @@
 // the background with retries. On stdin EOF, SIGTERM or SIGHUP the queue
 // is drained (and the --state file written) within a grace period (8 s);
 // a write to a closed stdout or stderr (supervisord died) does not kill it.
-//
-// Flags:
-//
-//	-p, --program NAME          watch NAME: a program name or group:name (repeatable)
-//	-g, --group GROUP           watch every process of GROUP (repeatable)
-//	-a, --any                   watch every process but missingmail itself
-//	--missing-timeout SECONDS   how long out of RUNNING before a mail (default 3600);
-//	                            seconds (fractions allowed) or a duration such as 90s, 1h
-//	-m, --email ADDRESS         recipient (repeatable, or comma-separated); required
-//	--no-recovery               no mail when a reported program is back
-//	--ignore-stopped            STOPPED (stopped on purpose) does not count as missing;
-//	                            it ends an episode as RUNNING does
-//	--state FILE                keep the open episodes in FILE across restarts
-//	-s, --sendmail_program CMD  mail command run by /bin/sh -c with the message on
-//	    --sendmail CMD          stdin (default "/usr/sbin/sendmail -t -i")
-//	--smtp-host HOST[:PORT]     deliver over SMTP instead of the sendmail command
-//	--smtp-user USER, --smtp-password-env VAR, --smtp-password-file FILE
-//	--smtp-tls none|starttls|tls, --smtp-cacert FILE, --smtp-insecure, --from ADDRESS
-//	                            (the mail options every tool shares)
-//	--spool DIR                 keep queued mail in DIR until sent, also across restarts
-//	--details                   add what supervisord knows about the process:
-//	                            exit status (signal decoded), run time, spawn
-//	                            error, description, state now, host
-//	--log-tail N                add the last N lines of the program's stderr log
-//	                            (stdout when stderr is not logged apart), at most
-//	                            16 KiB, control characters made visible
-//	--flood N/DURATION          at most N alerts per program in any window of
-//	                            DURATION (3/10m); the rest are counted and summed
-//	                            up in one alert once the window has passed
-//	--webhook URL, --webhook-format json|slack,
-//	--webhook-header 'NAME: VALUE', --webhook-header-file FILE,
-//	--alertmanager URL, --instance NAME, --label NAME=VALUE,
-//	--resolve-after DURATION (5m), --heartbeat
-//	                            send each alert also to webhooks (JSON,
-//	                            docs/alert.schema.json, or slack) and to
-//	                            every Prometheus Alertmanager given, as
-//	                            ProcessMissing per program, firing until
-//	                            it is back; --heartbeat keeps
-//	                            SupervisorHeartbeat firing while TICK
-//	                            events arrive (the options every alerting
-//	                            tool shares; README: Webhooks and
-//	                            Alertmanager)
-//	-h, --help                  help on stdout
 //
 // One of -p, -g and -a is required; a -p or -g that matches no process is
 // logged at the first check (and again if it stops matching later). By

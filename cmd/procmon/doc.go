@@ -11,11 +11,20 @@ that exits with an expected code under autorestart=unexpected (EXITED).
 Procmon restarts those, so that no cron job running "supervisorctl start
 all" is needed, and a crash loop never hammers the machine.
 
-Usage:
+Options: every option, with its default and each spelling it accepts, is
+listed by "procmon --help" and under OPTIONS in the manual page (man
+procmon); both come from the tool's command-line model, so this text does
+not repeat them.
 
-	procmon [-p NAME]... [-g GROUP]... [-a] [--threshold SECONDS]
-	        [--min-delay SECONDS] [--max-delay SECONDS] [--budget N/DURATION]
-	        [-s COMMAND] [-m ADDRESS] [SMTP options]
+With --webhook or --alertmanager (the alert options every tool shares;
+README: Webhooks and Alertmanager) each alert also goes to the webhooks, and
+to every Alertmanager given as ProcessCrashLoop, firing until the program
+recovers, or RestartBudgetSpent, firing until a whole window passes without
+a refused restart (an end that is logged, not mailed). --threshold is at
+least 3 because supervisord notices an exit, and sends its event, up to
+about a second late when idle (its main loop polls once a second): a program
+that dies at once can seem to have run for over a second, and a threshold
+near Twisted's 1 s would reset the delay exactly when it must grow.
 
 The rule. A run is the time from the program's RUNNING event to its exit;
 a run shorter than --threshold, or a start that never reached RUNNING
@@ -50,74 +59,6 @@ that a dropped event, or a restart of procmon itself, never leaves a
 program down. It also retries the restarts that failed, and logs each -p
 and -g that names nothing supervisord has (not an error: programs can be
 added later).
-
-The flags are:
-
-	-p, --program NAME
-		Keep this program up: a program name, or group:name
-		(repeatable). A bare name matches in any group.
-	-g, --group GROUP
-		Keep every program of this group up (repeatable).
-	-a, --any
-		Keep every program up, except procmon itself (found through
-		SUPERVISOR_PROCESS_NAME and SUPERVISOR_GROUP_NAME). Note that this
-		includes one-shot programs that are meant to exit.
-	--threshold SECONDS
-		A run shorter than this is an instant death. Default 10; at least
-		3: supervisord notices an exit, and sends the event for it, up to
-		about a second late when it is idle (its main loop polls once a
-		second), so a program that dies at once can appear to have run
-		for over a second, and a threshold near Twisted's 1 s would reset
-		the delay exactly when it must grow.
-	--min-delay SECONDS
-		The delay after the first instant death. Default 1.
-	--max-delay SECONDS
-		The delay doubles up to this. Default 3600.
-	--budget N/DURATION
-		At most N restarts of all watched programs together in any
-		sliding window of DURATION (e.g. 20/10m). When the budget is
-		spent procmon restarts nothing, logs and mails one notice naming
-		what it left down, and resumes by itself when the window allows.
-		Default: no limit.
-	-s, --sendmail_program COMMAND (also --sendmail)
-		Mail command, run with /bin/sh -c, the message on its stdin.
-		Default: /usr/sbin/sendmail -t -i.
-	-m, --email ADDRESS
-		Mail this address (commas separate several). Without -m nothing
-		is mailed; the alerts are only logged.
-	--smtp-host, --smtp-user, --smtp-password-env, --smtp-password-file,
-	--smtp-tls, --smtp-cacert, --smtp-insecure, --from
-		Deliver mail over SMTP instead of the sendmail command (the
-		mail options every tool shares; see --help).
-	--spool DIR
-		Keep queued mail in DIR (one per listener) until it is sent,
-		also across a restart of the listener or of the machine.
-	--details
-		Add what supervisord knows about the process to each mail: last exit status (signal decoded), run time,
-		spawn error, description, state now, host.
-	--log-tail N
-		Add the last N lines of the program's stderr log (stdout when
-		stderr is not logged apart), at most 16 KiB, control characters
-		made visible.
-	--flood N/DURATION
-		At most N mails per program in any window of DURATION (3/10m);
-		the rest are counted and summed up in one mail once the window
-		has passed.
-	--webhook URL, --webhook-format json|slack,
-	--webhook-header 'NAME: VALUE', --webhook-header-file FILE,
-	--alertmanager URL, --instance NAME, --label NAME=VALUE,
-	--resolve-after DURATION (5m), --heartbeat
-		Send each alert also to webhooks (JSON,
-		docs/alert.schema.json, or slack) and to every Prometheus
-		Alertmanager given, as ProcessCrashLoop, firing until the
-		program recovers, and RestartBudgetSpent, firing until a
-		whole window passes without a refused restart (an end that
-		is logged, not mailed); --heartbeat keeps
-		SupervisorHeartbeat firing while TICK events arrive (the
-		options every alerting tool shares; README: Webhooks and
-		Alertmanager).
-	-h, --help
-		Show the help on stdout and exit 0.
 
 SECONDS and DURATION are a number of seconds (fractions allowed: 0.5) or
 a Go duration (90s, 10m, 1h30m).

@@ -3,8 +3,8 @@
 // model (its hidden --help-man, the model --help prints), and the text of
 // its package documentation (cmd/NAME/doc.go) as the page's DESCRIPTION.
 // Options come from one place and prose from another, so that --help, the
-// manual page and go doc cannot drift; TestManPages checks doc.go against
-// the options.
+// manual page and go doc cannot drift; TestEveryTool checks that doc.go
+// names only options the tool accepts and lists none itself.
 //
 // Usage: go run ./internal/mangen -bin DIR -out DIR
 package main
