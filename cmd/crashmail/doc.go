@@ -7,11 +7,6 @@
 // crashmail); both come from the tool's command-line model, so this text
 // does not repeat them.
 //
-// With --webhook or --alertmanager (the alert options every tool shares;
-// README: Webhooks and Alertmanager) each alert also goes to the webhooks,
-// and to every Alertmanager given as ProcessCrashed, an alert that fires for
-// --resolve-after.
-//
 // On PROCESS_STATE_EXITED with expected:0 it mails
 //
 //	Subject: NAME crashed at YYYY-MM-DD HH:MM:SS,mmm
@@ -28,6 +23,11 @@
 //
 // Positional arguments are accepted and ignored, as superlance does (its
 // usage text mentions a URL that it never uses); a line on stderr says so.
+//
+// With --webhook or --alertmanager (the alert options every tool shares;
+// README: Webhooks and Alertmanager) each alert also goes to the webhooks,
+// and to every Alertmanager given as ProcessCrashed, an alert that fires for
+// --resolve-after.
 //
 // supervisord.conf:
 //

@@ -6,14 +6,6 @@
 // crashsms); both come from the tool's command-line model, so this text does
 // not repeat them.
 //
-// With --webhook or --alertmanager (the alert options every tool shares;
-// README: Webhooks and Alertmanager) each line also goes at once, not
-// batched, to the webhooks, and to every Alertmanager given as
-// ProcessCrashed, an alert that fires for --resolve-after. --details adds
-// only the exit status and run time, "(exit 3, ran 4.2s)", and only when the
-// line stays within one SMS (160 characters); --log-tail does not fit in an
-// SMS and is refused.
-//
 // On PROCESS_STATE_EXITED with expected:0 it collects the line
 //
 //	[GROUP:NAME](PID) exited unexpectedly <asctime>
@@ -42,6 +34,14 @@
 // Nothing is reconstructed when supervisord cannot be reached.
 //
 // Positional arguments are ignored, as superlance does.
+//
+// With --webhook or --alertmanager (the alert options every tool shares;
+// README: Webhooks and Alertmanager) each line also goes at once, not
+// batched, to the webhooks, and to every Alertmanager given as
+// ProcessCrashed, an alert that fires for --resolve-after. --details adds
+// only the exit status and run time, "(exit 3, ran 4.2s)", and only when the
+// line stays within one SMS (160 characters); --log-tail does not fit in an
+// SMS and is refused.
 //
 // supervisord.conf (subscribe to what the tool needs: supervisord hands a
 // listener only so many events per second, and its buffer is 10 events):

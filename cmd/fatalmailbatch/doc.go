@@ -6,13 +6,6 @@
 // (man fatalmailbatch); both come from the tool's command-line model, so
 // this text does not repeat them.
 //
-// With --webhook or --alertmanager (the alert options every tool shares;
-// README: Webhooks and Alertmanager) each line also goes at once, not
-// batched, to the webhooks, and to every Alertmanager given as ProcessFatal,
-// an alert that fires for --resolve-after. --details adds what supervisord
-// knows about the process to each line; --log-tail adds, after the lines,
-// one tail per program and mail.
-//
 // On PROCESS_STATE_FATAL it collects the line
 //
 //	<asctime> -- Process GROUP:NAME failed to start too many times
@@ -40,6 +33,13 @@
 // Nothing is reconstructed when supervisord cannot be reached.
 //
 // Positional arguments are ignored, as superlance does.
+//
+// With --webhook or --alertmanager (the alert options every tool shares;
+// README: Webhooks and Alertmanager) each line also goes at once, not
+// batched, to the webhooks, and to every Alertmanager given as ProcessFatal,
+// an alert that fires for --resolve-after. --details adds what supervisord
+// knows about the process to each line; --log-tail adds, after the lines,
+// one tail per program and mail.
 //
 // supervisord.conf (subscribe to what the tool needs: supervisord hands a
 // listener only so many events per second, and its buffer is 10 events):

@@ -9,13 +9,6 @@ listed by "httpok --help" and under OPTIONS in the manual page (man httpok);
 both come from the tool's command-line model, so this text does not repeat
 them.
 
-With --webhook or --alertmanager (the alert options every tool shares;
-README: Webhooks and Alertmanager) each report also goes to the webhooks,
-and to every Alertmanager given as HealthCheckFailed, firing until a check
-passes. --flood counts per program, or per URL for a report about several;
-eager mode's "not in RUNNING state" report on every tick is among what it
-sums up.
-
 On each TICK_* event httpok GETs URL (http or https, redirects not followed,
 headers "User-Agent: httpok" and "Accept-Encoding: identity"). The check is
 bad when the status is not one of the -c codes (a refused connection, a
@@ -88,6 +81,13 @@ Authorization header together with --basic-auth-file, and a file that
 cannot be read or has no USER:PASSWORD are usage errors (exit 2); no error,
 log line or mail shows a header value or the login. A header given twice is
 sent twice; one the check sets (User-Agent) is replaced.
+
+With --webhook or --alertmanager (the alert options every tool shares;
+README: Webhooks and Alertmanager) each report also goes to the webhooks,
+and to every Alertmanager given as HealthCheckFailed, firing until a check
+passes. --flood counts per program, or per URL for a report about several;
+eager mode's "not in RUNNING state" report on every tick is among what it
+sums up.
 
 Configuration:
 

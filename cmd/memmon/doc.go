@@ -10,11 +10,6 @@ listed by "memmon --help" and under OPTIONS in the manual page (man memmon);
 both come from the tool's command-line model, so this text does not repeat
 them.
 
-With --webhook or --alertmanager (the alert options every tool shares;
-README: Webhooks and Alertmanager) each alert also goes to the webhooks, and
-to every Alertmanager given as MemoryLimitRestart, an alert that fires for
---resolve-after.
-
 On every TICK event memmon asks supervisord for its processes, takes one
 snapshot of the process table, and checks every running process that a rule
 names. It logs "RSS of GROUP:NAME is BYTES" for each, and restarts a process
@@ -74,6 +69,11 @@ the subject "failed to start process GROUP:NAME, exiting". The subjects keep
 upstream's words for existing mail filters, but memmon does not exit: it
 goes on with the next process and the next tick. Mail is queued and
 delivered in the background, with retries.
+
+With --webhook or --alertmanager (the alert options every tool shares;
+README: Webhooks and Alertmanager) each alert also goes to the webhooks, and
+to every Alertmanager given as MemoryLimitRestart, an alert that fires for
+--resolve-after.
 
 supervisord.conf:
 

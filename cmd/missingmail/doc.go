@@ -7,11 +7,6 @@
 // missingmail); both come from the tool's command-line model, so this text
 // does not repeat them.
 //
-// With --webhook or --alertmanager (the alert options every tool shares;
-// README: Webhooks and Alertmanager) each alert also goes to the webhooks,
-// and to every Alertmanager given as ProcessMissing, one per program, firing
-// until it is back.
-//
 // An episode starts when a watched process leaves RUNNING, or is found not
 // RUNNING, and ends when it is RUNNING again. Once an episode has lasted
 // --missing-timeout, exactly one mail goes out for it:
@@ -79,6 +74,11 @@
 // reported again once the timeout has passed, counted from supervisord's
 // stop time for it (so at the first tick when that was long ago), and no
 // recovery mail follows for an episode reported before the restart.
+//
+// With --webhook or --alertmanager (the alert options every tool shares;
+// README: Webhooks and Alertmanager) each alert also goes to the webhooks,
+// and to every Alertmanager given as ProcessMissing, one per program, firing
+// until it is back.
 //
 // supervisord.conf:
 //

@@ -16,16 +16,6 @@ listed by "procmon --help" and under OPTIONS in the manual page (man
 procmon); both come from the tool's command-line model, so this text does
 not repeat them.
 
-With --webhook or --alertmanager (the alert options every tool shares;
-README: Webhooks and Alertmanager) each alert also goes to the webhooks, and
-to every Alertmanager given as ProcessCrashLoop, firing until the program
-recovers, or RestartBudgetSpent, firing until a whole window passes without
-a refused restart (an end that is logged, not mailed). --threshold is at
-least 3 because supervisord notices an exit, and sends its event, up to
-about a second late when idle (its main loop polls once a second): a program
-that dies at once can seem to have run for over a second, and a threshold
-near Twisted's 1 s would reset the delay exactly when it must grow.
-
 The rule. A run is the time from the program's RUNNING event to its exit;
 a run shorter than --threshold, or a start that never reached RUNNING
 (FATAL), is an instant death. After an instant death the restart waits
@@ -75,6 +65,16 @@ and, with -m, mailed:
 	                    refusal
 	ProcessRecovered    Subject: procmon: NAME recovered
 	                    when a looping program has run for --threshold
+
+With --webhook or --alertmanager (the alert options every tool shares;
+README: Webhooks and Alertmanager) each alert also goes to the webhooks, and
+to every Alertmanager given as ProcessCrashLoop, firing until the program
+recovers, or RestartBudgetSpent, firing until a whole window passes without
+a refused restart (an end that is logged, not mailed). --threshold is at
+least 3 because supervisord notices an exit, and sends its event, up to
+about a second late when idle (its main loop polls once a second): a program
+that dies at once can seem to have run for over a second, and a threshold
+near Twisted's 1 s would reset the delay exactly when it must grow.
 
 Log lines (stderr, prefixed "TIME procmon: ") say what procmon saw and did:
 "web exited after 0.4s, an instant death (3 in a row): restarting it in

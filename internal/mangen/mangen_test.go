@@ -73,7 +73,7 @@ func TestEveryTool(t *testing.T) {
 			for _, l := range optionListLines(doc, tool) {
 				t.Errorf("doc.go lists options (%q): leave them to the command-line model, --help and the manual page", l)
 			}
-			if !strings.Contains(doc, `"`+tool+` --help"`) {
+			if !strings.Contains(strings.Join(strings.Fields(doc), " "), `"`+tool+` --help"`) {
 				t.Errorf("doc.go does not point to %q for the options", tool+" --help")
 			}
 			if man, err := exec.LookPath("man"); err == nil {
