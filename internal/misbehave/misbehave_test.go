@@ -69,27 +69,6 @@ func rssKB(pid int) int {
 	return -1
 }
 
-// childrenOf lists the pids whose parent is pid. (/proc/PID/task/*/children
-// would only list the children of one thread, and Go forks from any.)
-func childrenOf(pid int) []int {
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var out []int
-	for _, f := range stats {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		// Fields after the parenthesised command: state ppid ...
-		i := strings.LastIndexByte(string(b), ')')
-		fields := strings.Fields(string(b[i+1:]))
-		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
-			n, _ := strconv.Atoi(filepath.Base(filepath.Dir(f)))
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 func TestWeb(t *testing.T) {
 	t.Parallel()
 	addrFile := filepath.Join(t.TempDir(), "addr")
@@ -155,7 +134,7 @@ func TestAlloc(t *testing.T) {
 		pid := cmd.Process.Pid
 		var kids []int
 		svtest.Eventually(t, 10*time.Second, "the two children never held 30 MB each", func() bool {
-			kids = childrenOf(pid)
+			kids = svtest.Children(pid)
 			if len(kids) != 2 {
 				return false
 			}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -58,7 +57,7 @@ func spawnTree(tb testing.TB, n int) (root int, kids []int) {
 	script := strings.Repeat("sleep 1000 & ", n) + "wait"
 	cmd := spawn(tb, "/bin/sh", "-c", script)
 	root = cmd.Process.Pid
-	if !svtest.WaitFor(10*time.Second, func() bool { kids = childrenOf(tb, root); return len(kids) == n }) {
+	if !svtest.WaitFor(10*time.Second, func() bool { kids = svtest.Children(root); return len(kids) == n }) {
 		tb.Fatalf("sh %d has %d children after 10 s, want %d", root, len(kids), n)
 	}
 	return root, kids
@@ -71,30 +70,6 @@ func settleTree(tb testing.TB, root int, kids []int) {
 	for _, k := range kids {
 		settle(tb, k, "sleep")
 	}
-}
-
-// childrenOf lists the children of pid by reading /proc/*/stat directly, so
-// that the tests do not check procinfo against itself.
-func childrenOf(tb testing.TB, pid int) []int {
-	tb.Helper()
-	stats, err := filepath.Glob("/proc/[0-9]*/stat")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var kids []int
-	for _, path := range stats {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			continue // exited meanwhile
-		}
-		// The command name in parentheses may hold spaces: fields start after the last ')'.
-		fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-		if ppid, _ := strconv.Atoi(fields[1]); ppid == pid {
-			child, _ := strconv.Atoi(filepath.Base(filepath.Dir(path)))
-			kids = append(kids, child)
-		}
-	}
-	return kids
 }
 
 // statmRSS reads the resident pages of pid from /proc/<pid>/statm, in bytes.

@@ -3,7 +3,11 @@ package svtest
 import (
 	"errors"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,4 +120,27 @@ func (p *Proc) Exit(timeout time.Duration) int {
 		p.t.Fatalf("the tool did not exit within %v (stderr: %s)", timeout, p.Stderr)
 	}
 	return -1
+}
+
+// Children lists the pids whose parent is pid, read from /proc/*/stat
+// directly, so that a test of process trees does not check the code under
+// test against itself. (/proc/PID/task/*/children would list the children
+// of one thread only, and Go forks from any.)
+func Children(pid int) []int {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var kids []int
+	for _, path := range stats {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue // exited meanwhile
+		}
+		// The command name in parentheses may hold spaces: the fields
+		// (state, ppid, ...) start after the last ')'.
+		fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
+			child, _ := strconv.Atoi(filepath.Base(filepath.Dir(path)))
+			kids = append(kids, child)
+		}
+	}
+	return kids
 }
