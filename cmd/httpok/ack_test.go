@@ -41,7 +41,7 @@ func TestAckWhileMailStalls(t *testing.T) {
 			// Says it started, then hangs (up to 60 s) until the test
 			// creates the gate file, then hands the message to the sink.
 			body := fmt.Sprintf("#!/bin/sh\n: >%s\ni=0\nwhile [ ! -e %s ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done\nexec %s\n",
-				shq(started), shq(gate), sink.Command)
+				svtest.Quote(started), svtest.Quote(gate), sink.Command)
 			if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
 				t.Fatal(err)
 			}

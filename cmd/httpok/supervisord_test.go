@@ -41,19 +41,10 @@ func newCounted(t *testing.T, status int, body string) *counted {
 	return c
 }
 
-// shq quotes s for supervisord's command= line (split with Python's shlex).
-func shq(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
-}
-
 // listener returns an [eventlistener] running the built httpok with args.
 func listener(t *testing.T, name string, args ...string) svtest.Listener {
 	t.Helper()
-	words := []string{shq(svtest.Tool(t, "httpok"))}
-	for _, a := range args {
-		words = append(words, shq(a))
-	}
-	return svtest.Listener{Name: name, Command: strings.Join(words, " "), Events: "TICK_5"}
+	return svtest.Listener{Name: name, Command: svtest.Command(append([]string{svtest.Tool(t, "httpok")}, args...)...), Events: "TICK_5"}
 }
 
 func sleeper(t *testing.T, name string, extra ...string) svtest.Program {
@@ -329,7 +320,7 @@ func TestSupervisordGcore(t *testing.T) {
 	argv := filepath.Join(dir, "argv")
 	script := filepath.Join(dir, "gcore-stand-in")
 	// Stands in for gdb's gcore: records its arguments one per line.
-	if err := os.WriteFile(script, []byte("#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done > \"$0.tmp\" && mv \"$0.tmp\" "+shq(argv)+"\necho core written\n"), 0o755); err != nil {
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done > \"$0.tmp\" && mv \"$0.tmp\" "+svtest.Quote(argv)+"\necho core written\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	srv := newCounted(t, 500, "")

@@ -14,7 +14,7 @@ func TestDetailsAndTail(t *testing.T) {
 	t.Parallel()
 	svtest.Need(t)
 	sink := svtest.NewSendmail(t)
-	hog := svtest.Program{Name: "hog", Command: "/bin/sh -c " + quote("echo 'cache grows' >&2; exec "+quote(svtest.TestProg(t))+" alloc -mb 30")}
+	hog := svtest.Program{Name: "hog", Command: "/bin/sh -c " + svtest.Quote("echo 'cache grows' >&2; exec "+svtest.Quote(svtest.TestProg(t))+" alloc -mb 30")}
 	sv := svtest.Start(t, svtest.Config{
 		Programs: []svtest.Program{hog},
 		Listeners: []svtest.Listener{memmonListener(t, "memmon", "-p", "hog=10MB", "-m", "ops@example.com", "-s", sink.Command,

@@ -22,24 +22,15 @@ import (
 
 const waitLong = 45 * time.Second
 
-// quote makes s one word of a supervisord command= line (shlex rules).
-func quote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
-}
-
 // memmonListener is an [eventlistener:name] running memmon with args.
 func memmonListener(t *testing.T, name string, args ...string) svtest.Listener {
 	t.Helper()
-	words := []string{quote(svtest.Tool(t, "memmon"))}
-	for _, a := range args {
-		words = append(words, quote(a))
-	}
-	return svtest.Listener{Name: name, Command: strings.Join(words, " "), Events: "TICK_5"}
+	return svtest.Listener{Name: name, Command: svtest.Command(append([]string{svtest.Tool(t, "memmon")}, args...)...), Events: "TICK_5"}
 }
 
 func alloc(t *testing.T, name string, args string, extra ...string) svtest.Program {
 	t.Helper()
-	return svtest.Program{Name: name, Command: quote(svtest.TestProg(t)) + " alloc " + args, Extra: extra}
+	return svtest.Program{Name: name, Command: svtest.Quote(svtest.TestProg(t)) + " alloc " + args, Extra: extra}
 }
 
 // waitRestarted waits until namespec runs with a pid other than old.
@@ -214,7 +205,7 @@ func TestUptime(t *testing.T) {
 	t.Parallel()
 	svtest.Need(t)
 	late := func(name string) svtest.Program {
-		return svtest.Program{Name: name, Command: "/bin/sh -c " + quote("sleep 2; exec "+quote(svtest.TestProg(t))+" alloc -mb 30")}
+		return svtest.Program{Name: name, Command: "/bin/sh -c " + svtest.Quote("sleep 2; exec "+svtest.Quote(svtest.TestProg(t))+" alloc -mb 30")}
 	}
 	short, long := svtest.NewSendmail(t), svtest.NewSendmail(t)
 	sv := svtest.Start(t, svtest.Config{
@@ -258,10 +249,10 @@ func TestStartFault(t *testing.T) {
 	svtest.Need(t)
 	sink := svtest.NewSendmail(t)
 	marker := filepath.Join(t.TempDir(), "started-once")
-	script := fmt.Sprintf("if [ -e %s ]; then exit 1; fi; touch %s; exec %s alloc -mb 30", quote(marker), quote(marker), quote(svtest.TestProg(t)))
+	script := fmt.Sprintf("if [ -e %s ]; then exit 1; fi; touch %s; exec %s alloc -mb 30", svtest.Quote(marker), svtest.Quote(marker), svtest.Quote(svtest.TestProg(t)))
 	sv := svtest.Start(t, svtest.Config{
 		Programs: []svtest.Program{{
-			Name: "flaky", Command: "/bin/sh -c " + quote(script),
+			Name: "flaky", Command: "/bin/sh -c " + svtest.Quote(script),
 			// The second start exits before startsecs: startProcess(wait)
 			// answers SPAWN_ERROR; no retries keep the test short.
 			Extra: []string{"startsecs=1", "startretries=0", "autorestart=false"},
@@ -313,7 +304,7 @@ func TestStopFault(t *testing.T) {
 	trapped := filepath.Join(t.TempDir(), "trapped")
 	sv := svtest.Start(t, svtest.Config{
 		Programs: []svtest.Program{{
-			Name: "stuck", Command: "/bin/sh -c " + quote("trap '' TERM; touch "+quote(trapped)+"; exec sleep 1000"),
+			Name: "stuck", Command: "/bin/sh -c " + svtest.Quote("trap '' TERM; touch "+svtest.Quote(trapped)+"; exec sleep 1000"),
 			Extra: []string{"startsecs=0", "stopwaitsecs=600", "autorestart=false"},
 		}},
 		Listeners: []svtest.Listener{l},

@@ -3,6 +3,7 @@ package svtest
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -181,4 +182,19 @@ func (s *Supervisor) KillAtEnd(t testing.TB, namespec string) {
 		defer cancel()
 		s.Client.SignalProcess(ctx, namespec, "KILL")
 	})
+}
+
+// Quote makes s one word, for sh as for the shlex rules supervisord splits
+// a command= line by.
+func Quote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
+}
+
+// Command is a command= line running words, each one word (Quote).
+func Command(words ...string) string {
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		quoted[i] = Quote(w)
+	}
+	return strings.Join(quoted, " ")
 }
